@@ -1,0 +1,19 @@
+using Flare.Data.Registry;
+using Microsoft.EntityFrameworkCore;
+
+namespace Flare.Data;
+
+/// <summary>
+/// Flare's database. The model is provider-neutral (no SQLite-only types: times are UTC
+/// <see cref="DateTime"/>, money is <see cref="double"/>), so another provider can get its own migrations.
+/// </summary>
+public sealed class FlareDbContext(DbContextOptions<FlareDbContext> options) : DbContext(options)
+{
+    public DbSet<GpuTypeEntity> GpuTypes => Set<GpuTypeEntity>();
+    public DbSet<ModelEntity> Models => Set<ModelEntity>();
+    public DbSet<DeploymentEntity> Deployments => Set<DeploymentEntity>();
+    public DbSet<InstallationFact> InstallationFacts => Set<InstallationFact>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(FlareDbContext).Assembly);
+}
