@@ -8,19 +8,24 @@ namespace Flare.Data;
 public static class FlareDataExtensions
 {
     /// <summary>
-    /// Adds Flare's database on SQLite at <paramref name="databasePath"/>, the registry store and its
-    /// change signal. The busy timeout lets concurrent writers wait rather than fail.
+    /// Adds Flare's database on SQLite, the registry store and its change signal. The file's path is
+    /// resolved when the first context is created (so configuration applied late, as tests do, counts);
+    /// its folder is created then. The busy timeout lets concurrent writers wait rather than fail.
     /// </summary>
-    public static IServiceCollection AddFlareSqlite(this IServiceCollection services, string databasePath)
+    public static IServiceCollection AddFlareSqlite(this IServiceCollection services, Func<IServiceProvider, string> databasePath)
     {
-        var connectionString = new SqliteConnectionStringBuilder
+        services.AddDbContextFactory<FlareDbContext>((sp, o) =>
         {
-            DataSource = databasePath,
-            DefaultTimeout = 30,
-            Pooling = true,
-        }.ToString();
-
-        services.AddDbContextFactory<FlareDbContext>(o => o.UseSqlite(connectionString, sql => sql.MigrationsAssembly(typeof(FlareDbContext).Assembly.FullName)));
+            var path = databasePath(sp);
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            var connectionString = new SqliteConnectionStringBuilder
+            {
+                DataSource = path,
+                DefaultTimeout = 30,
+                Pooling = true,
+            }.ToString();
+            o.UseSqlite(connectionString);
+        });
         services.AddSingleton<RegistryChangeSignal>();
         services.AddSingleton<RegistryStore>();
         services.AddSingleton(TimeProvider.System);

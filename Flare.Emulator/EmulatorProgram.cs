@@ -1,11 +1,18 @@
+using Flare.Emulator.Calibration;
+
 namespace Flare.Emulator;
 
-/// <summary>Standalone entry point of the emulator (placeholder until the emulator lands).</summary>
+/// <summary>Standalone entry point of the emulator.</summary>
 public static class EmulatorProgram
 {
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
-        Console.Error.WriteLine("Flare LLM emulator: not built yet.");
+        if (args.Length > 0 && args[0] == "calibrate")
+        {
+            return Calibrator.Run(args[1..]);
+        }
+
+        await Task.CompletedTask;
         return 1;
     }
 }

@@ -1,6 +1,6 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using Flare.Web.Hosting;
 
-app.MapGet("/", () => "Hello World!");
+return await FlareCommandLine.RunAsync(args);
 
-app.Run();
+/// <summary>The web host's entry point; public so tests can start it with WebApplicationFactory.</summary>
+public partial class Program;

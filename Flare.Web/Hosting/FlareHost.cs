@@ -1,0 +1,109 @@
+using Flare.Data;
+using Flare.Data.Demo;
+using Flare.Web.Api;
+using Flare.Web.Components;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+
+namespace Flare.Web.Hosting;
+
+/// <summary>Builds Flare's web host: each step is an extension named after what it adds.</summary>
+public static class FlareHost
+{
+    /// <summary>Where Flare listens unless <c>--urls</c> or <c>ASPNETCORE_URLS</c> says otherwise.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5480";
+
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddFlareConfiguration();
+        builder.AddFlareData();
+        builder.AddFlareJobs();
+        builder.AddFlareApi();
+        builder.AddFlareUi();
+
+        var app = builder.Build();
+        app.MapFlare();
+        return app;
+    }
+
+    /// <summary>
+    /// Reads the repository-root appsettings.json (copied beside the binaries) in place of the
+    /// content-root one, keeping the standard precedence: environment variables (<c>Flare__...</c>) and
+    /// the command line still override it. Listens on <see cref="DefaultUrl"/> unless told otherwise.
+    /// </summary>
+    public static void AddFlareConfiguration(this WebApplicationBuilder builder)
+    {
+        var sources = builder.Configuration.Sources;
+        var index = sources.ToList().FindIndex(s => s is JsonConfigurationSource { Path: "appsettings.json" });
+        var rootSettings = new JsonConfigurationSource
+        {
+            Path = "appsettings.json",
+            FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
+            Optional = true,
+            ReloadOnChange = false,
+        };
+        if (index >= 0)
+        {
+            sources[index] = rootSettings;
+        }
+        else
+        {
+            sources.Insert(0, rootSettings);
+        }
+
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        // Package assets (MudBlazor's CSS and JS) are served from the build output in every environment,
+        // so `dotnet run` works without publishing and without the Development environment.
+        builder.WebHost.UseStaticWebAssets();
+
+        builder.Services.AddOptions<FlareOptions>()
+            .BindConfiguration(FlareOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+    }
+
+    public static void AddFlareData(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddFlareSqlite(sp => sp.GetRequiredService<IOptions<FlareOptions>>().Value
+            .DatabasePath(sp.GetRequiredService<IHostEnvironment>().ContentRootPath));
+    }
+
+    public static void AddFlareUi(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
+    }
+
+    public static void MapFlare(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAntiforgery();
+        app.MapStaticAssets();
+        app.MapFlareApi();
+        app.MapFlareJobsDashboard();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+    }
+
+    /// <summary>Applies migrations and seeds the demo fleet once; runs before the host accepts requests.</summary>
+    public static async Task InitializeFlareAsync(this WebApplication app, CancellationToken ct = default)
+    {
+        var options = app.Services.GetRequiredService<IOptions<FlareOptions>>().Value;
+        var dbFactory = app.Services.GetRequiredService<IDbContextFactory<FlareDbContext>>();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.MigrateAsync(ct);
+        if (options.Demo &&
+            await DemoFleet.SeedOnceAsync(db, options.EmulatorBaseUrl, app.Services.GetRequiredService<TimeProvider>(), ct))
+        {
+            app.Logger.LogInformation("Seeded the demo fleet (emulated deployments at {EmulatorBaseUrl}).", options.EmulatorBaseUrl);
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Flare.Web.Hosting;
+
+/// <summary>Flare's top-level settings: section <c>Flare</c> of appsettings.json, or <c>Flare__*</c> environment variables.</summary>
+public sealed class FlareOptions
+{
+    public const string Section = "Flare";
+
+    /// <summary>Where Flare keeps its SQLite database and other files. Relative paths are taken from the
+    /// content root (the folder Flare is started from). Default: <c>data</c>.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Seed a small demo fleet (GPU types, models, emulated deployments) on the first start of an
+    /// empty database. Never re-seeds over edits. Default: true.</summary>
+    public bool Demo { get; set; } = true;
+
+    /// <summary>Base URL the emulated demo deployments point at (Flare's in-process LLM emulator).
+    /// Default: <c>http://127.0.0.1:5481</c>.</summary>
+    [Required(AllowEmptyStrings = false), Url]
+    public string EmulatorBaseUrl { get; set; } = "http://127.0.0.1:5481";
+
+    /// <summary>The SQLite database file inside <see cref="DataDirectory"/>.</summary>
+    public string DatabasePath(string contentRoot) =>
+        Path.Combine(Path.GetFullPath(DataDirectory, contentRoot), "flare.db");
+}

@@ -1,0 +1,27 @@
+using Hangfire;
+using Hangfire.InMemory;
+
+namespace Flare.Web.Hosting;
+
+/// <summary>Background jobs: Hangfire with in-memory storage by default, its dashboard at <c>/jobs</c>.</summary>
+public static class JobsHosting
+{
+    public const string DashboardPath = "/jobs";
+
+    public static void AddFlareJobs(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddHangfire(c => c
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromDays(1) }));
+        builder.Services.AddHangfireServer(o =>
+        {
+            o.WorkerCount = Math.Max(2, Environment.ProcessorCount);
+            o.ServerName = $"flare-{Environment.MachineName}-{Environment.ProcessId}";
+        });
+    }
+
+    public static void MapFlareJobsDashboard(this WebApplication app) =>
+        app.MapHangfireDashboard(DashboardPath, new DashboardOptions { DashboardTitle = "Flare jobs", AppPath = "/" });
+}
