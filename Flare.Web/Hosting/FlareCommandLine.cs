@@ -38,7 +38,6 @@ public static class FlareCommandLine
         }
 
         var app = FlareHost.Build(args);
-        await app.InitializeFlareAsync();
         await app.RunAsync();
         return 0;
     }
@@ -68,11 +67,10 @@ public static class FlareCommandLine
 
     private static async Task<int> MigrateAsync(string[] args)
     {
-        var app = FlareHost.Build(args);
-        await app.InitializeFlareAsync();
+        await using var app = FlareHost.Build(args);
+        await ActivatorUtilities.CreateInstance<DatabaseInitializer>(app.Services).StartAsync(CancellationToken.None);
         await using var db = await app.Services.GetRequiredService<IDbContextFactory<FlareDbContext>>().CreateDbContextAsync();
         Console.WriteLine($"Database at {db.Database.GetDbConnection().DataSource} is up to date.");
-        await app.DisposeAsync();
         return 0;
     }
 }

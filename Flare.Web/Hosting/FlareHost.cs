@@ -74,6 +74,9 @@ public static class FlareHost
     {
         builder.Services.AddFlareSqlite(sp => sp.GetRequiredService<IOptions<FlareOptions>>().Value
             .DatabasePath(sp.GetRequiredService<IHostEnvironment>().ContentRootPath));
+
+        // Migrate and seed before the server accepts requests: hosted services added here start before Kestrel.
+        builder.Services.AddHostedService<DatabaseInitializer>();
     }
 
     public static void AddFlareUi(this WebApplicationBuilder builder)
@@ -93,17 +96,31 @@ public static class FlareHost
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }
 
-    /// <summary>Applies migrations and seeds the demo fleet once; runs before the host accepts requests.</summary>
-    public static async Task InitializeFlareAsync(this WebApplication app, CancellationToken ct = default)
+}
+
+/// <summary>Applies migrations and seeds the demo fleet once, before the host accepts requests.</summary>
+internal sealed partial class DatabaseInitializer(
+    IDbContextFactory<FlareDbContext> dbFactory,
+    IOptions<FlareOptions> options,
+    TimeProvider time,
+    ILogger<DatabaseInitializer> log) : IHostedService
+{
+    public async Task StartAsync(CancellationToken ct)
     {
-        var options = app.Services.GetRequiredService<IOptions<FlareOptions>>().Value;
-        var dbFactory = app.Services.GetRequiredService<IDbContextFactory<FlareDbContext>>();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.MigrateAsync(ct);
-        if (options.Demo &&
-            await DemoFleet.SeedOnceAsync(db, options.EmulatorBaseUrl, app.Services.GetRequiredService<TimeProvider>(), ct))
+        LogReady(db.Database.GetDbConnection().DataSource);
+        if (options.Value.Demo && await DemoFleet.SeedOnceAsync(db, options.Value.EmulatorBaseUrl, time, ct))
         {
-            app.Logger.LogInformation("Seeded the demo fleet (emulated deployments at {EmulatorBaseUrl}).", options.EmulatorBaseUrl);
+            LogSeeded(options.Value.EmulatorBaseUrl);
         }
     }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database ready at {Path}")]
+    private partial void LogReady(string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Seeded the demo fleet (emulated deployments at {EmulatorBaseUrl})")]
+    private partial void LogSeeded(string emulatorBaseUrl);
 }

@@ -1,0 +1,30 @@
+using Microsoft.Data.Sqlite;
+
+namespace Flare.Tests.Support;
+
+/// <summary>A fresh folder under the system temp directory, deleted (with its SQLite files) on dispose.</summary>
+public sealed class TempDirectory : IDisposable
+{
+    public TempDirectory()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "flare-tests", Guid.NewGuid().ToString("n"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string DatabasePath => System.IO.Path.Combine(Path, "flare.db");
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A host still shutting down may hold a file for a moment; the OS temp cleaner takes it later.
+        }
+    }
+}
