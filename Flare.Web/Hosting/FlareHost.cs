@@ -18,7 +18,13 @@ public static class FlareHost
 
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The application name is Flare.Web's even when a test process hosts it, so the static web assets
+        // manifest (MudBlazor's CSS and JS) is found.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ApplicationName = typeof(FlareHost).Assembly.GetName().Name,
+        });
         builder.AddFlareConfiguration();
         builder.AddFlareData();
         builder.AddFlareJobs();

@@ -1,0 +1,80 @@
+using Microsoft.Playwright;
+
+namespace Flare.Tests.Support;
+
+/// <summary>
+/// Debian's Chromium driven by Playwright (whose driver ships inside its NuGet package and works
+/// offline). The README's test command installs Chromium when it is missing.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    private static readonly string[] ChromiumArgs =
+    [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ];
+
+    private IPlaywright? _playwright;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var chromium = FindChromium() ?? throw new InvalidOperationException(
+            "Chromium is not installed: run ./test.sh (it installs Debian's chromium package) or apt-get install -y chromium.");
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            Args = ChromiumArgs,
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+    }
+
+    /// <summary>A new page at 1280×800, the size the control room must stay usable at.</summary>
+    public async Task<IPage> NewPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        return await context.NewPageAsync();
+    }
+
+    private static string? FindChromium() =>
+        new[] { Environment.GetEnvironmentVariable("FLARE_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }
+            .FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p));
+}
+
+/// <summary>Screenshots kept as test artifacts: attached to the test result and written under artifacts/screenshots/.</summary>
+public static class Artifacts
+{
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        var bytes = await page.ScreenshotAsync(new PageScreenshotOptions { FullPage = true });
+        var dir = Path.Combine(RepositoryRoot(), "artifacts", "screenshots");
+        Directory.CreateDirectory(dir);
+        await File.WriteAllBytesAsync(Path.Combine(dir, name + ".png"), bytes);
+        TestContext.Current.AddAttachment(name + ".png", bytes, "image/png");
+    }
+
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Flare.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return Path.GetTempPath();
+    }
+}

@@ -1,0 +1,67 @@
+using Flare.Web.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Flare.Tests.Support;
+
+/// <summary>
+/// Flare's real program on real Kestrel, on a free loopback port, with its data in a folder the test
+/// owns, so a test can stop it and start it again on the same database.
+/// </summary>
+public sealed class FlareServer : IAsyncDisposable
+{
+    private readonly string[] _extraArgs;
+    private WebApplication? _app;
+
+    public FlareServer(string dataDirectory, bool demo, params string[] extraArgs)
+    {
+        DataDirectory = dataDirectory;
+        Demo = demo;
+        _extraArgs = extraArgs;
+    }
+
+    public string DataDirectory { get; }
+    public bool Demo { get; }
+    public Uri BaseAddress { get; private set; } = null!;
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("Not started.");
+
+    public async Task StartAsync(CancellationToken ct = default)
+    {
+        _app = FlareHost.Build([
+            "--urls", "http://127.0.0.1:0",
+            "--environment", "Testing",
+            $"--Flare:DataDirectory={DataDirectory}",
+            $"--Flare:Demo={Demo}",
+            .. _extraArgs,
+        ]);
+        try
+        {
+            await _app.StartAsync(ct);
+        }
+        catch
+        {
+            await _app.DisposeAsync();
+            _app = null;
+            throw;
+        }
+
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
+    }
+
+    public async Task StopAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+            _app = null;
+        }
+    }
+
+    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress };
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+}

@@ -1,0 +1,70 @@
+using Bunit;
+using Flare.Routing.Registry;
+using Flare.Tests.Support;
+using Flare.Web.Components.Pages;
+
+namespace Flare.Tests.Web.Components;
+
+public sealed class RegistryPageTests : IAsyncLifetime
+{
+    private TestDatabase _db = null!;
+    private BunitContext _ctx = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _db = await TestDatabase.CreateAsync();
+        _ctx = BunitSetup.Create(_db);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _ctx.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+
+    [Fact]
+    public void Pages_EmptyRegistry_SayWhatToDoNext()
+    {
+        Assert.Contains("No GPU types yet", _ctx.Render<Gpus>().Markup);
+        Assert.Contains("No models yet", _ctx.Render<Models>().Markup);
+        Assert.Contains("No deployments yet", _ctx.Render<Deployments>().Markup);
+        Assert.Contains("No deployments yet", _ctx.Render<Home>().Markup);
+    }
+
+    [Fact]
+    public async Task Deployments_EmulatedKind_CarriesTheEmulatedBadge()
+    {
+        var (gpu, model, _) = await Samples.FleetAsync(_db.Store);
+        await _db.Store.CreateDeploymentAsync(Samples.SelfHosted(model.Id, gpu.Id, "emu") with { Kind = DeploymentKind.Emulated });
+
+        var cut = _ctx.Render<Deployments>();
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=badge-emulated]")));
+        Assert.Equal(2, cut.FindAll("[data-testid=deployment-table] tbody tr").Count);
+    }
+
+    [Fact]
+    public async Task Gpus_ShowsPoolTotalsAndUpdatesWhenTheRegistryChanges()
+    {
+        await _db.Store.CreateGpuTypeAsync(Samples.A100);
+        var cut = _ctx.Render<Gpus>();
+        cut.WaitForAssertion(() => Assert.Equal("4", cut.Find("[data-testid=pool-total]").TextContent));
+
+        await _db.Store.CreateGpuTypeAsync(Samples.L4);
+
+        cut.WaitForAssertion(() => Assert.Equal("6", cut.Find("[data-testid=pool-total]").TextContent));
+    }
+
+    [Fact]
+    public async Task Models_ShowsDeploymentCountAndPrices()
+    {
+        await Samples.FleetAsync(_db.Store);
+
+        var cut = _ctx.Render<Models>();
+
+        cut.WaitForAssertion(() => Assert.Contains("llama-3.1-8b-instruct", cut.Markup));
+        var row = cut.Find("[data-testid=model-table] tbody tr");
+        Assert.Contains("0.20 · 0.20", row.TextContent);
+        Assert.Equal("1", row.QuerySelectorAll("td")[6].TextContent.Trim());
+    }
+}
