@@ -16,6 +16,7 @@ namespace Flare.Emulator.Engine;
 internal sealed class BackendEngine : IAsyncDisposable
 {
     private const double MaxLagMs = 200;
+    private const double MaxLateMs = 5;
 
     private readonly Channel<Sequence> _arrivals =
         Channel.CreateUnbounded<Sequence>(new UnboundedChannelOptions { SingleReader = true });
@@ -27,6 +28,7 @@ internal sealed class BackendEngine : IAsyncDisposable
     private readonly Task _loop;
     private int _waiting;
     private int _running;
+    private double _lateMs;
 
     public BackendEngine(EmulatorProfile profile, Func<EngineSettings> settings, TimeProvider time)
     {
@@ -89,8 +91,8 @@ internal sealed class BackendEngine : IAsyncDisposable
 
                     // vLLM's engine loop picks up new requests at its next iteration; waiting this long
                     // lets requests sent together be prefilled together (part of the predicted TTFT).
-                    await SleepAsync(_settings().WakeDelayMs / _settings().TimeScale, ct);
-                    deadline = _time.GetTimestamp();
+                    deadline = _time.GetTimestamp() + ToTicks(_settings().WakeDelayMs / _settings().TimeScale);
+                    await SleepUntilAsync(deadline, ct);
                     continue;
                 }
 
@@ -105,7 +107,7 @@ internal sealed class BackendEngine : IAsyncDisposable
                 var now = _time.GetTimestamp();
                 if (deadline > now)
                 {
-                    await SleepAsync(_time.GetElapsedTime(now, deadline).TotalMilliseconds, ct);
+                    await SleepUntilAsync(deadline, ct);
                 }
                 else if (_time.GetElapsedTime(deadline, now).TotalMilliseconds > MaxLagMs)
                 {
@@ -152,8 +154,24 @@ internal sealed class BackendEngine : IAsyncDisposable
 
     private long ToTicks(double ms) => (long)(ms * _time.TimestampFrequency / 1000.0);
 
-    private Task SleepAsync(double ms, CancellationToken ct) =>
-        ms >= 0.5 ? Task.Delay(TimeSpan.FromMilliseconds(ms), _time, ct) : Task.CompletedTask;
+    /// <summary>
+    /// Sleeps until about <paramref name="deadline"/>. Timers wake late by a roughly constant amount (about a
+    /// millisecond on Linux), so the sleep is shortened by a running average of that lateness: step ends then
+    /// land on their deadlines on average instead of one timer tick after them.
+    /// </summary>
+    private async Task SleepUntilAsync(long deadline, CancellationToken ct)
+    {
+        var start = _time.GetTimestamp();
+        var requested = _time.GetElapsedTime(start, deadline).TotalMilliseconds - _lateMs;
+        if (requested < 0.5)
+        {
+            return;
+        }
+
+        await Task.Delay(TimeSpan.FromMilliseconds(requested), _time, ct);
+        var late = _time.GetElapsedTime(start).TotalMilliseconds - requested;
+        _lateMs = Math.Clamp(0.9 * _lateMs + 0.1 * late, 0, MaxLateMs);
+    }
 }
 
 /// <summary>Settings the engine reads at every step, so a backend can be retuned while it runs.</summary>

@@ -54,10 +54,11 @@ internal sealed class EmulatorClient : IAsyncDisposable
     }
 
     /// <summary>Reads an SSE stream to its end (or until the connection breaks).</summary>
-    public static async Task<StreamResult> ReadStreamAsync(HttpResponseMessage response)
+    /// <param name="start">Stopwatch timestamp taken before the request was sent; the first token's time is measured from it.</param>
+    public static async Task<StreamResult> ReadStreamAsync(HttpResponseMessage response, long start = 0)
     {
         var ct = TestContext.Current.CancellationToken;
-        var start = Stopwatch.GetTimestamp();
+        start = start == 0 ? Stopwatch.GetTimestamp() : start;
         var chunks = new List<JsonElement>();
         var content = new List<string>();
         double? firstTokenMs = null;
