@@ -15,7 +15,7 @@ dotnet tool restore >/dev/null
 dotnet build Flare.sln -nologo -v quiet
 
 # The committed migrations must describe the current model exactly.
-dotnet ef migrations has-pending-model-changes --project Flare.Data --startup-project Flare.Web --no-build
+dotnet ef migrations has-pending-model-changes --project migrations/Sqlite --startup-project Flare.Web --no-build
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -7,6 +7,9 @@ namespace Flare.Data;
 
 public static class FlareDataExtensions
 {
+    /// <summary>The assembly built from <c>migrations/Sqlite</c>.</summary>
+    public const string SqliteMigrationsAssembly = "Flare.Migrations.Sqlite";
+
     /// <summary>
     /// Adds Flare's database on SQLite, the registry store and its change signal. The file's path is
     /// resolved when the first context is created (so configuration applied late, as tests do, counts);
@@ -24,10 +27,12 @@ public static class FlareDataExtensions
                 DefaultTimeout = 30,
                 Pooling = true,
             }.ToString();
-            o.UseSqlite(connectionString);
+            o.UseSqlite(connectionString, sql => sql.MigrationsAssembly(SqliteMigrationsAssembly));
         });
         services.AddSingleton<RegistryChangeSignal>();
         services.AddSingleton<RegistryStore>();
+        services.AddSingleton<Gateway.ApiKeyChangeSignal>();
+        services.AddSingleton<Gateway.ApiKeyStore>();
         services.AddSingleton(TimeProvider.System);
         return services;
     }

@@ -1,3 +1,4 @@
+using Flare.Data.Gateway;
 using Flare.Data.Registry;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,6 +14,8 @@ public sealed class FlareDbContext(DbContextOptions<FlareDbContext> options) : D
     public DbSet<ModelEntity> Models => Set<ModelEntity>();
     public DbSet<DeploymentEntity> Deployments => Set<DeploymentEntity>();
     public DbSet<InstallationFact> InstallationFacts => Set<InstallationFact>();
+    public DbSet<ApiKeyEntity> ApiKeys => Set<ApiKeyEntity>();
+    public DbSet<RequestLogEntity> RequestLog => Set<RequestLogEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FlareDbContext).Assembly);

@@ -14,7 +14,7 @@ public sealed class MigrationsTests
         await using var ctx = await db.CreateContextAsync();
 
         Assert.False(ctx.Database.HasPendingModelChanges(),
-            "The EF model changed without a migration: run dotnet ef migrations add NAME --project Flare.Data --startup-project Flare.Web --output-dir ../migrations/Sqlite");
+            "The EF model changed without a migration: run dotnet ef migrations add NAME --project migrations/Sqlite --startup-project Flare.Web --output-dir . --namespace Flare.Data.Migrations.Sqlite");
         Assert.Empty(await ctx.Database.GetPendingMigrationsAsync(TestContext.Current.CancellationToken));
     }
 
