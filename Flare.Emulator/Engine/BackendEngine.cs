@@ -91,7 +91,11 @@ internal sealed class BackendEngine : IAsyncDisposable
 
                     // vLLM's engine loop picks up new requests at its next iteration; waiting this long
                     // lets requests sent together be prefilled together (part of the predicted TTFT).
-                    deadline = _time.GetTimestamp() + ToTicks(_settings().WakeDelayMs / _settings().TimeScale);
+                    // The wake delay counts from the server receiving the request (as vLLM's TTFT metric does),
+                    // so parsing and tokenizing the body happen within it rather than on top of it.
+                    var now0 = _time.GetTimestamp();
+                    var arrived = _arrivals.Reader.TryPeek(out var head) && head.ArrivedAt > 0 ? Math.Min(head.ArrivedAt, now0) : now0;
+                    deadline = arrived + ToTicks(_settings().WakeDelayMs / _settings().TimeScale);
                     await SleepUntilAsync(deadline, ct);
                     continue;
                 }

@@ -3,8 +3,11 @@ using System.Threading.Channels;
 namespace Flare.Emulator.Engine;
 
 /// <summary>One request inside the batching simulation.</summary>
-internal sealed class Sequence(int promptTokens, int outputTokens, ChannelWriter<int>? tokens = null)
+internal sealed class Sequence(int promptTokens, int outputTokens, ChannelWriter<int>? tokens = null, long arrivedAt = 0)
 {
+    /// <summary>Timestamp (of the engine's <see cref="TimeProvider"/>) at which the server received the request.</summary>
+    public long ArrivedAt { get; } = arrivedAt;
+
     private volatile bool _cancelled;
 
     public int PromptTokens { get; } = promptTokens;

@@ -42,6 +42,18 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
+        if (http.Request.Path.StartsWithSegments("/v1"))
+        {
+            // The data plane speaks OpenAI's error shape, never ProblemDetails.
+            LogUnhandled(exception, http.Request.Method, http.Request.Path);
+            if (!http.Response.HasStarted)
+            {
+                await Gateway.OpenAIError.WriteAsync(http, 500, "Flare could not complete the request; the server log has the details.", Gateway.OpenAIError.Server, null, "internal_error");
+            }
+
+            return true;
+        }
+
         ProblemDetails problem;
         if (exception is BadHttpRequestException bad)
         {

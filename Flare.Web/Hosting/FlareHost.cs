@@ -2,6 +2,7 @@ using Flare.Data;
 using Flare.Data.Demo;
 using Flare.Web.Api;
 using Flare.Web.Components;
+using Flare.Web.Gateway;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.FileProviders;
@@ -29,6 +30,7 @@ public static class FlareHost
         builder.AddFlareData();
         builder.AddFlareJobs();
         builder.AddFlareApi();
+        builder.AddFlareGateway();
         builder.AddFlareUi();
 
         var app = builder.Build();
@@ -98,6 +100,7 @@ public static class FlareHost
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapFlareApi();
+        app.MapFlareGateway();
         app.MapFlareJobsDashboard();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }

@@ -21,6 +21,10 @@ public sealed class FlareOptions
     [Required(AllowEmptyStrings = false), Url]
     public string EmulatorBaseUrl { get; set; } = "http://127.0.0.1:5481";
 
+    /// <summary>An API key for <c>/v1</c> to create at start if it does not exist (for automation).
+    /// Default: none; with the demo on and no key at all, the first start creates one and prints it once.</summary>
+    public string? BootstrapApiKey { get; set; }
+
     /// <summary>The SQLite database file inside <see cref="DataDirectory"/>.</summary>
     public string DatabasePath(string contentRoot) =>
         Path.Combine(Path.GetFullPath(DataDirectory, contentRoot), "flare.db");

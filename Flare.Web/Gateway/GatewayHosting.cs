@@ -1,0 +1,145 @@
+using Flare.Data.Gateway;
+using Flare.Routing.Routing;
+using Flare.Web.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Flare.Web.Gateway;
+
+public static class GatewayHosting
+{
+    /// <summary>The <c>/v1</c> data plane: forwarding, routing state, keys, request log, metrics and health probes.</summary>
+    public static void AddFlareGateway(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHttpForwarder();
+        services.AddSingleton<IRoutingPolicy, LeastOutstandingPolicy>();
+        services.AddSingleton<RoutingState>();
+        services.AddHostedService<RoutingSnapshotRefresher>();
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddHostedService<GatewayStartup>();
+        services.AddSingleton<UpstreamClientPool>();
+        services.AddSingleton<RequestLogWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<RequestLogWriter>());
+        services.AddSingleton<FlareMetrics>();
+        services.AddSingleton<PrometheusExporter>();
+        services.AddSingleton<GatewayHandler>();
+        services.AddHostedService<HealthProber>();
+    }
+
+    public static void MapFlareGateway(this WebApplication app)
+    {
+        var v1 = app.MapGroup("/v1").ExcludeFromDescription().DisableAntiforgery();
+        v1.MapPost("/chat/completions", (HttpContext http, GatewayHandler gateway) => gateway.HandleAsync(http, V1Endpoint.ChatCompletions));
+        v1.MapPost("/completions", (HttpContext http, GatewayHandler gateway) => gateway.HandleAsync(http, V1Endpoint.Completions));
+        v1.MapGet("/models", ListModelsAsync);
+        v1.Map("/{**rest}", (HttpContext http) => OpenAIError.WriteAsync(http, 404,
+            $"Flare has no {http.Request.Method} {http.Request.Path}. It serves POST /v1/chat/completions, POST /v1/completions and GET /v1/models.",
+            OpenAIError.NotFound, null, "unknown_endpoint"));
+
+        app.MapGet("/metrics", (PrometheusExporter exporter) =>
+            Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8")).ExcludeFromDescription();
+
+        // Touch the exporter so its listener sees the instruments from the first request on.
+        app.Services.GetRequiredService<PrometheusExporter>();
+    }
+
+    private static async Task ListModelsAsync(HttpContext http, ApiKeyAuthenticator keys, RoutingState routing, IOptions<GatewayOptions> options)
+    {
+        if (keys.Authenticate(http.Request) is null)
+        {
+            await OpenAIError.WriteAsync(http, 401, "Missing or invalid API key.", OpenAIError.Authentication, null, "invalid_api_key");
+            return;
+        }
+
+        var snapshot = routing.Snapshot;
+        var models = snapshot.ByModel.Keys.Order(StringComparer.Ordinal)
+            .Select(name => new { id = name, @object = "model", created = 0, owned_by = "flare", deployments = snapshot.ByModel[name].Length })
+            .Concat(options.Value.RouterNames.Select(name => new { id = name, @object = "model", created = 0, owned_by = "flare-router", deployments = snapshot.Deployments.Count }));
+        await http.Response.WriteAsJsonAsync(new { @object = "list", data = models });
+    }
+}
+
+/// <summary>Loads the API key table; creates the bootstrap key (configured, or the demo's printed one).</summary>
+internal sealed partial class GatewayStartup(ApiKeyStore store, ApiKeyAuthenticator keys, IOptions<FlareOptions> flare, ILogger<GatewayStartup> log) : IHostedService
+{
+    public async Task StartAsync(CancellationToken ct)
+    {
+        if (flare.Value.BootstrapApiKey is { Length: > 0 } configured)
+        {
+            if (await store.EnsureAsync("bootstrap (configuration)", configured, ct))
+            {
+                LogBootstrap();
+            }
+        }
+        else if (flare.Value.Demo && !await store.AnyAsync(ct))
+        {
+            var created = await store.CreateAsync("demo", null, null, ct);
+            // Shown once, on the console of the first start: only its hash is stored.
+            Console.WriteLine();
+            Console.WriteLine("  Flare created an API key for /v1 (shown only now; create more on the API keys page):");
+            Console.WriteLine($"    {created.Value!.Secret}");
+            Console.WriteLine();
+        }
+
+        await keys.ReloadAsync(ct);
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created the API key from Flare:BootstrapApiKey")]
+    private partial void LogBootstrap();
+}
+
+/// <summary>Active health checks: probes deployments that passive health took out, and brings them back when they answer.</summary>
+internal sealed partial class HealthProber(RoutingState routing, UpstreamClientPool clients, IOptions<GatewayOptions> options, TimeProvider time, ILogger<HealthProber> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        var interval = TimeSpan.FromSeconds(options.Value.ProbeIntervalSeconds);
+        using var timer = new PeriodicTimer(interval, time);
+        while (await timer.WaitForNextTickAsync(ct))
+        {
+            var now = time.GetUtcNow();
+            foreach (var target in routing.Snapshot.Deployments)
+            {
+                var state = routing.State(target.Id);
+                if (state.IsEjected && state.ProbeAfter <= now)
+                {
+                    await ProbeAsync(target, state, ct);
+                }
+            }
+        }
+    }
+
+    private async Task ProbeAsync(DeploymentTarget target, DeploymentState state, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, target.BaseUrl + "/models");
+        if (target.ApiKey is not null)
+        {
+            request.Headers.Authorization = new("Bearer", target.ApiKey);
+        }
+
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            using var response = await clients.Get(target).SendAsync(request, timeout.Token);
+            if ((int)response.StatusCode < 500)
+            {
+                state.Restore();
+                LogRestored(target.Name);
+                return;
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            // Still down.
+        }
+
+        state.ProbeFailed(time.GetUtcNow(), TimeSpan.FromSeconds(options.Value.EjectSeconds));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deployment {Deployment} answered its health probe and is back in")]
+    private partial void LogRestored(string deployment);
+}

@@ -1,0 +1,151 @@
+using System.Threading.Channels;
+using Flare.Data;
+using Flare.Data.Gateway;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Flare.Web.Gateway;
+
+/// <summary>
+/// The per-request log, off the request path: requests drop an entry into a bounded channel (never
+/// waiting; when the writer cannot keep up, entries are counted as dropped), and one background loop
+/// writes them in batches and trims the table to its retention limit. It also keeps the most recent
+/// entries in memory for the live traffic page.
+/// </summary>
+public sealed partial class RequestLogWriter(
+    IDbContextFactory<FlareDbContext> dbFactory,
+    IOptions<GatewayOptions> options,
+    ILogger<RequestLogWriter> log) : BackgroundService
+{
+    private const int BatchSize = 500;
+    private const int RecentCapacity = 200;
+
+    private readonly Channel<RequestLogEntity> _channel = Channel.CreateBounded<RequestLogEntity>(
+        new BoundedChannelOptions(100_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly RequestLogEntity[] _recent = new RequestLogEntity[RecentCapacity];
+    private readonly Lock _recentLock = new();
+    private long _recentCount;
+    private long _dropped;
+    private long _written;
+
+    /// <summary>Entries lost because the writer could not keep up (the channel was full).</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Entries written to the database since start.</summary>
+    public long Written => Interlocked.Read(ref _written);
+
+    /// <summary>Raised (off the request path) after each batch is written.</summary>
+    public event Action? BatchWritten;
+
+    /// <summary>Queues an entry; never blocks.</summary>
+    public void Enqueue(RequestLogEntity entry)
+    {
+        if (!options.Value.RequestLogEnabled)
+        {
+            return;
+        }
+
+        if (!_channel.Writer.TryWrite(entry))
+        {
+            Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    /// <summary>The most recent entries, newest first.</summary>
+    public IReadOnlyList<RequestLogEntity> Recent()
+    {
+        lock (_recentLock)
+        {
+            var n = (int)Math.Min(_recentCount, RecentCapacity);
+            var result = new RequestLogEntity[n];
+            for (var i = 0; i < n; i++)
+            {
+                result[i] = _recent[(int)((_recentCount - 1 - i) % RecentCapacity)];
+            }
+
+            return result;
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        var batch = new List<RequestLogEntity>(BatchSize);
+        var lastTrim = DateTime.UtcNow;
+        var reader = _channel.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(ct))
+            {
+                // Let a batch gather for a moment under load; one insert per batch instead of per request.
+                await Task.Delay(100, ct);
+                while (batch.Count < BatchSize && reader.TryRead(out var entry))
+                {
+                    batch.Add(entry);
+                }
+
+                await WriteAsync(batch, ct);
+                batch.Clear();
+                if (DateTime.UtcNow - lastTrim > TimeSpan.FromMinutes(1))
+                {
+                    await TrimAsync(ct);
+                    lastTrim = DateTime.UtcNow;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutting down: write what is already queued.
+            while (reader.TryRead(out var entry))
+            {
+                batch.Add(entry);
+            }
+
+            await WriteAsync(batch, CancellationToken.None);
+        }
+    }
+
+    private async Task WriteAsync(List<RequestLogEntity> batch, CancellationToken ct)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        lock (_recentLock)
+        {
+            foreach (var entry in batch)
+            {
+                _recent[(int)(_recentCount++ % RecentCapacity)] = entry;
+            }
+        }
+
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            db.RequestLog.AddRange(batch);
+            await db.SaveChangesAsync(ct);
+            Interlocked.Add(ref _written, batch.Count);
+            BatchWritten?.Invoke();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Interlocked.Add(ref _dropped, batch.Count);
+            LogWriteFailed(ex, batch.Count);
+        }
+    }
+
+    /// <summary>Deletes the oldest rows beyond the retention limit.</summary>
+    public async Task TrimAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var keep = options.Value.RequestLogRetentionRows;
+        var cutoff = await db.RequestLog.OrderByDescending(r => r.Id).Skip(keep).Select(r => (long?)r.Id).FirstOrDefaultAsync(ct);
+        if (cutoff is { } id)
+        {
+            await db.RequestLog.Where(r => r.Id <= id).ExecuteDeleteAsync(ct);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not write {Count} request log entries")]
+    private partial void LogWriteFailed(Exception ex, int count);
+}
