@@ -102,6 +102,7 @@ public static class DemoFleet
                 TensorParallel = count,
                 MaxConcurrency = 256,
                 Enabled = true,
+                Emulator = EmulatorSettings.Default,
                 CreatedUtc = now,
                 UpdatedUtc = now,
             });

@@ -89,6 +89,25 @@ public sealed class ApiKeyStore(IDbContextFactory<FlareDbContext> dbFactory, Api
         return Outcome<ApiKeyView>.Ok(ToView(row));
     }
 
+    /// <summary>Revokes every active key with this name; returns how many.</summary>
+    public async Task<int> RevokeByNameAsync(string name, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.ApiKeys.Where(k => k.Name == name && k.RevokedUtc == null).ToListAsync(ct);
+        foreach (var row in rows)
+        {
+            row.RevokedUtc = time.GetUtcNow().UtcDateTime;
+        }
+
+        await db.SaveChangesAsync(ct);
+        if (rows.Count > 0)
+        {
+            changes.Raise();
+        }
+
+        return rows.Count;
+    }
+
     /// <summary>Every key that is not revoked, by hash: what the request path checks against.</summary>
     public async Task<IReadOnlyList<ApiKeyEntity>> ActiveKeysAsync(CancellationToken ct = default)
     {

@@ -59,6 +59,9 @@ public sealed class DeploymentEntity
     public int TensorParallel { get; set; } = 1;
     public int MaxConcurrency { get; set; } = 64;
     public bool Enabled { get; set; } = true;
+
+    /// <summary>Emulator profile and faults for emulated deployments (stored as JSON text; null for the others).</summary>
+    public EmulatorSettings? Emulator { get; set; }
     public DateTime CreatedUtc { get; set; }
     public DateTime UpdatedUtc { get; set; }
 

@@ -1,5 +1,7 @@
 using Flare.Routing.Registry;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Flare.Data.Registry;
@@ -29,6 +31,8 @@ internal sealed class ModelConfiguration : IEntityTypeConfiguration<ModelEntity>
 
 internal sealed class DeploymentConfiguration : IEntityTypeConfiguration<DeploymentEntity>
 {
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
     public void Configure(EntityTypeBuilder<DeploymentEntity> b)
     {
         b.ToTable("Deployments");
@@ -38,6 +42,12 @@ internal sealed class DeploymentConfiguration : IEntityTypeConfiguration<Deploym
         b.Property(x => x.BaseUrl).HasMaxLength(2000).IsRequired();
         b.Property(x => x.ServedModelName).HasMaxLength(200).IsRequired();
         b.Property(x => x.ApiKey).HasMaxLength(8192);
+
+        // JSON text keeps the model provider-neutral; records compare by value, so change tracking works.
+        b.Property(x => x.Emulator).HasMaxLength(2000).HasConversion(
+            v => v == null ? null : JsonSerializer.Serialize(v, JsonOptions),
+            v => v == null ? null : JsonSerializer.Deserialize<EmulatorSettings>(v, JsonOptions),
+            new ValueComparer<EmulatorSettings?>((a, c) => Equals(a, c), v => v == null ? 0 : v.GetHashCode(), v => v));
 
         // A model or GPU type that deployments use cannot be deleted: the store says so with a 409,
         // and the database refuses it too should anything else try.

@@ -414,6 +414,7 @@ public sealed class RegistryStore(IDbContextFactory<FlareDbContext> dbFactory, R
         row.TensorParallel = input.TensorParallel;
         row.MaxConcurrency = input.MaxConcurrency;
         row.Enabled = input.Enabled;
+        row.Emulator = input.Kind == DeploymentKind.Emulated ? input.Emulator ?? EmulatorSettings.Default : null;
         row.UpdatedUtc = now;
     }
 
@@ -434,7 +435,7 @@ public sealed class RegistryStore(IDbContextFactory<FlareDbContext> dbFactory, R
             : null;
         return new(d.Id, d.Name, d.ModelId, d.Model?.Name ?? "", d.Kind, d.BaseUrl, d.ServedModelName,
             HasApiKey: d.ApiKey is not null, ApiKeyHint: Hint(d.ApiKey), d.GpuTypeId, d.GpuType?.Name, d.GpuCount,
-            d.TensorParallel, d.MaxConcurrency, d.Enabled, warning is null ? [] : [warning]);
+            d.TensorParallel, d.MaxConcurrency, d.Enabled, warning is null ? [] : [warning], d.Emulator);
     }
 
     /// <summary>Enough of a key to tell two apart, never enough to use: the last four characters, and only of a long key.</summary>

@@ -46,7 +46,8 @@ public sealed record DeploymentView(
     int TensorParallel,
     int MaxConcurrency,
     bool Enabled,
-    IReadOnlyList<string> Warnings);
+    IReadOnlyList<string> Warnings,
+    EmulatorSettings? Emulator = null);
 
 /// <summary>One line of the GPU pool: how many GPUs of a type the operator has and how many deployments use.</summary>
 public sealed record GpuPoolLine(int GpuTypeId, string GpuTypeName, int Count, int InUse, double PricePerHourUsd);

@@ -39,4 +39,7 @@ public sealed record DeploymentInput
     public int TensorParallel { get; init; } = 1;
     public int MaxConcurrency { get; init; } = 64;
     public bool Enabled { get; init; } = true;
+
+    /// <summary>Emulator profile and faults; used only by emulated deployments (null: closest profile, no faults).</summary>
+    public EmulatorSettings? Emulator { get; init; }
 }

@@ -61,3 +61,27 @@ public sealed record Deployment(
     int TensorParallel,
     int MaxConcurrency,
     bool Enabled);
+
+/// <summary>
+/// How Flare's LLM emulator behaves for an emulated deployment: which calibrated profile it follows
+/// (null: the closest to the model's size and the deployment's GPUs) and which faults it injects.
+/// </summary>
+/// <param name="Profile">Emulator profile name (e.g. <c>llama-3-8b@h100x1</c>); null picks the closest.</param>
+/// <param name="ErrorRate">Fraction of requests answered with <paramref name="ErrorStatusCode"/> (0–1).</param>
+/// <param name="ErrorStatusCode">500, 503 or 429.</param>
+/// <param name="SpikeProbability">Fraction of requests delayed by <paramref name="SpikeMs"/> before starting (0–1).</param>
+/// <param name="SpikeMs">Added latency of a spike, milliseconds.</param>
+/// <param name="FirstTokenStallMs">Stall before the first token of every request, milliseconds.</param>
+/// <param name="DisconnectProbability">Fraction of streams cut after <paramref name="DisconnectAfterTokens"/> tokens (0–1).</param>
+public sealed record EmulatorSettings(
+    string? Profile = null,
+    double ErrorRate = 0,
+    int ErrorStatusCode = 503,
+    double SpikeProbability = 0,
+    double SpikeMs = 0,
+    double FirstTokenStallMs = 0,
+    double DisconnectProbability = 0,
+    int DisconnectAfterTokens = 1)
+{
+    public static readonly EmulatorSettings Default = new();
+}

@@ -154,7 +154,53 @@ public static class RegistryRules
             errors.Add(nameof(input.MaxConcurrency), "Max concurrency must be between 1 and 100,000.");
         }
 
+        if (input.Emulator is { } emulator)
+        {
+            ValidateEmulator(errors, emulator);
+        }
+
         return errors;
+    }
+
+    /// <summary>HTTP statuses the emulator can inject.</summary>
+    public static readonly IReadOnlyList<int> EmulatorErrorStatuses = [500, 503, 429];
+
+    private static void ValidateEmulator(FieldErrors errors, EmulatorSettings e)
+    {
+        const string prefix = nameof(DeploymentInput.Emulator) + ".";
+        if (e.Profile is { Length: > 100 })
+        {
+            errors.Add(prefix + nameof(e.Profile), "Profile name must be at most 100 characters.");
+        }
+
+        Fraction(errors, prefix + nameof(e.ErrorRate), e.ErrorRate, "Error rate");
+        Fraction(errors, prefix + nameof(e.SpikeProbability), e.SpikeProbability, "Spike probability");
+        Fraction(errors, prefix + nameof(e.DisconnectProbability), e.DisconnectProbability, "Disconnect probability");
+        if (!EmulatorErrorStatuses.Contains(e.ErrorStatusCode))
+        {
+            errors.Add(prefix + nameof(e.ErrorStatusCode), "Injected error status must be 500, 503 or 429.");
+        }
+
+        foreach (var (name, value) in new[] { (nameof(e.SpikeMs), e.SpikeMs), (nameof(e.FirstTokenStallMs), e.FirstTokenStallMs) })
+        {
+            if (!double.IsFinite(value) || value is < 0 or > 600_000)
+            {
+                errors.Add(prefix + name, "Delays must be between 0 and 600,000 ms.");
+            }
+        }
+
+        if (e.DisconnectAfterTokens is < 0 or > 1_000_000)
+        {
+            errors.Add(prefix + nameof(e.DisconnectAfterTokens), "Disconnect after must be between 0 and 1,000,000 tokens.");
+        }
+    }
+
+    private static void Fraction(FieldErrors errors, string field, double value, string label)
+    {
+        if (!double.IsFinite(value) || value is < 0 or > 1)
+        {
+            errors.Add(field, $"{label} must be between 0 and 1.");
+        }
     }
 
     /// <summary>

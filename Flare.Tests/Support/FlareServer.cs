@@ -34,6 +34,8 @@ public sealed class FlareServer : IAsyncDisposable
             "--environment", "Testing",
             $"--Flare:DataDirectory={DataDirectory}",
             $"--Flare:Demo={Demo}",
+            "--Flare:HostEmulator=false",
+            "--Flare:DemoTrafficPerSecond=0",
             .. _extraArgs,
         ]);
         try

@@ -14,6 +14,8 @@ public sealed class FlareWebFactory(bool demo = false) : WebApplicationFactory<P
     {
         builder.UseSetting("Flare:DataDirectory", _dir.Path);
         builder.UseSetting("Flare:Demo", demo ? "true" : "false");
+        builder.UseSetting("Flare:HostEmulator", "false");
+        builder.UseSetting("Flare:DemoTrafficPerSecond", "0");
         builder.UseEnvironment("Testing");
     }
 

@@ -31,6 +31,8 @@ public static class FlareHost
         builder.AddFlareJobs();
         builder.AddFlareApi();
         builder.AddFlareGateway();
+        builder.AddFlareEmulator();
+        builder.AddFlareDemoTraffic();
         builder.AddFlareUi();
 
         var app = builder.Build();
@@ -91,6 +93,7 @@ public static class FlareHost
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
+        builder.Services.AddSingleton<Traffic.TrafficMonitor>();
     }
 
     public static void MapFlare(this WebApplication app)
@@ -103,6 +106,9 @@ public static class FlareHost
         app.MapFlareGateway();
         app.MapFlareJobsDashboard();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+
+        // Start listening to the meter now, so the live page has the minute before it was opened.
+        app.Services.GetRequiredService<Traffic.TrafficMonitor>();
     }
 
 }

@@ -21,6 +21,20 @@ public sealed class FlareOptions
     [Required(AllowEmptyStrings = false), Url]
     public string EmulatorBaseUrl { get; set; } = "http://127.0.0.1:5481";
 
+    /// <summary>Run Flare's LLM emulator inside this host, listening on <see cref="EmulatorBaseUrl"/>'s
+    /// loopback port and serving every emulated deployment whose base URL starts with it. Default: true.</summary>
+    public bool HostEmulator { get; set; } = true;
+
+    /// <summary>Speed-up of the in-process emulator: 1 runs at the measured GPUs' speed, 10 ten times
+    /// faster. Default: 1.</summary>
+    [Range(0.001, 1_000_000)]
+    public double EmulatorTimeScale { get; set; } = 1;
+
+    /// <summary>With the demo on, Flare sends itself this many /v1 requests per second (Poisson arrivals)
+    /// through the real data plane so that dashboards show traffic at once. 0 turns it off. Default: 1.</summary>
+    [Range(0, 1000)]
+    public double DemoTrafficPerSecond { get; set; } = 1;
+
     /// <summary>An API key for <c>/v1</c> to create at start if it does not exist (for automation).
     /// Default: none; with the demo on and no key at all, the first start creates one and prints it once.</summary>
     public string? BootstrapApiKey { get; set; }
