@@ -14,6 +14,7 @@ public static class FlareCommandLine
     private static readonly Verb[] Verbs =
     [
         new("migrate", "migrate", "Apply pending database migrations (and seed the demo fleet when it is on), then exit.", MigrateAsync),
+        new(FitProfileVerb.Name, FitProfileVerb.Usage, FitProfileVerb.Summary, FitProfileVerb.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)
