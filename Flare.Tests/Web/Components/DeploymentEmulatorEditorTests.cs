@@ -5,44 +5,29 @@ using Flare.Web.Components.Registry;
 
 namespace Flare.Tests.Web.Components;
 
-public sealed class DeploymentEmulatorEditorTests : IAsyncLifetime
+public sealed class DeploymentEmulatorEditorTests : ComponentTestBase
 {
-    private TestDatabase _db = null!;
-    private BunitContext _ctx = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _db = await TestDatabase.CreateAsync();
-        _ctx = BunitSetup.Create(_db);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _ctx.DisposeAsync();
-        await _db.DisposeAsync();
-    }
-
     [Fact]
     public async Task EmulatedDeployment_ShowsEmulatorSettings_AndSavesFaults()
     {
-        var (gpu, model, _) = await Samples.FleetAsync(_db.Store);
-        var emulated = (await _db.Store.CreateDeploymentAsync(Samples.SelfHosted(model.Id, gpu.Id, "emu") with { Kind = DeploymentKind.Emulated })).Value!;
+        var (gpu, model, _) = await Samples.FleetAsync(Db.Store);
+        var emulated = (await Db.Store.CreateDeploymentAsync(Samples.SelfHosted(model.Id, gpu.Id, "emu") with { Kind = DeploymentKind.Emulated })).Value!;
 
-        var cut = _ctx.Render<DeploymentEditor>(p => p.Add(e => e.Existing, emulated));
+        var cut = Ctx.Render<DeploymentEditor>(p => p.Add(e => e.Existing, emulated));
         cut.WaitForElement("[data-testid=emulator-settings]");
         cut.Find("#emulator-error-rate").Input("0.25");
         await cut.Find("[data-testid=save]").ClickAsync(new());
 
-        cut.WaitForAssertion(async () => Assert.Equal(0.25, (await _db.Store.GetDeploymentAsync(emulated.Id)).Value!.Emulator!.ErrorRate));
+        cut.WaitForAssertion(async () => Assert.Equal(0.25, (await Db.Store.GetDeploymentAsync(emulated.Id)).Value!.Emulator!.ErrorRate));
     }
 
     [Fact]
     public async Task EmulatedDeployment_ErrorRateAboveOne_FieldError()
     {
-        var (gpu, model, _) = await Samples.FleetAsync(_db.Store);
-        var emulated = (await _db.Store.CreateDeploymentAsync(Samples.SelfHosted(model.Id, gpu.Id, "emu") with { Kind = DeploymentKind.Emulated })).Value!;
+        var (gpu, model, _) = await Samples.FleetAsync(Db.Store);
+        var emulated = (await Db.Store.CreateDeploymentAsync(Samples.SelfHosted(model.Id, gpu.Id, "emu") with { Kind = DeploymentKind.Emulated })).Value!;
 
-        var cut = _ctx.Render<DeploymentEditor>(p => p.Add(e => e.Existing, emulated));
+        var cut = Ctx.Render<DeploymentEditor>(p => p.Add(e => e.Existing, emulated));
         cut.WaitForElement("#emulator-error-rate").Input("3");
         await cut.Find("[data-testid=save]").ClickAsync(new());
 
@@ -52,9 +37,9 @@ public sealed class DeploymentEmulatorEditorTests : IAsyncLifetime
     [Fact]
     public async Task SelfHostedDeployment_HasNoEmulatorSettings()
     {
-        var (_, _, deployment) = await Samples.FleetAsync(_db.Store);
+        var (_, _, deployment) = await Samples.FleetAsync(Db.Store);
 
-        var cut = _ctx.Render<DeploymentEditor>(p => p.Add(e => e.Existing, deployment));
+        var cut = Ctx.Render<DeploymentEditor>(p => p.Add(e => e.Existing, deployment));
 
         cut.WaitForElement("#deployment-name");
         Assert.Empty(cut.FindAll("[data-testid=emulator-settings]"));

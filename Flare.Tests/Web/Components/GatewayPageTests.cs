@@ -10,38 +10,25 @@ using Microsoft.Extensions.Options;
 
 namespace Flare.Tests.Web.Components;
 
-public sealed class GatewayPageTests : IAsyncLifetime
+public sealed class GatewayPageTests : ComponentTestBase
 {
-    private TestDatabase _db = null!;
-    private BunitContext _ctx = null!;
-
-    public async ValueTask InitializeAsync()
+    protected override void AddServices(IServiceCollection services)
     {
-        _db = await TestDatabase.CreateAsync();
         var routing = new RoutingState([new Flare.Routing.Routing.LeastOutstandingPolicy()]);
         var metrics = new FlareMetrics(routing);
-        _ctx = BunitSetup.Create(_db, services =>
-        {
-            services.AddSingleton(_db.Services.GetRequiredService<ApiKeyStore>());
-            services.AddSingleton(_db.Services.GetRequiredService<ApiKeyChangeSignal>());
-            services.AddSingleton(TimeProvider.System);
-            services.AddSingleton(routing);
-            services.AddSingleton(metrics);
-            services.AddSingleton(new TrafficMonitor(metrics, TimeProvider.System));
-            services.AddSingleton(new RequestLogWriter(null!, Options.Create(new GatewayOptions()), NullLogger<RequestLogWriter>.Instance));
-        });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _ctx.DisposeAsync();
-        await _db.DisposeAsync();
+        services.AddSingleton(Db.Services.GetRequiredService<ApiKeyStore>());
+        services.AddSingleton(Db.Services.GetRequiredService<ApiKeyChangeSignal>());
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(routing);
+        services.AddSingleton(metrics);
+        services.AddSingleton(new TrafficMonitor(metrics, TimeProvider.System));
+        services.AddSingleton(new RequestLogWriter(null!, Options.Create(new GatewayOptions()), NullLogger<RequestLogWriter>.Instance));
     }
 
     [Fact]
     public async Task ApiKeys_Create_ShowsTheSecretOnceAndStoresOnlyItsHash()
     {
-        var cut = _ctx.Render<ApiKeys>();
+        var cut = Ctx.Render<ApiKeys>();
 
         cut.Find("#key-name").Input("support-bot");
         cut.Find("#key-rpm").Input("60");
@@ -49,7 +36,7 @@ public sealed class GatewayPageTests : IAsyncLifetime
 
         var secret = cut.WaitForElement("[data-testid=new-key] pre").TextContent.Trim();
         Assert.StartsWith(ApiKeyStore.SecretPrefix, secret);
-        var stored = Assert.Single(await _db.Services.GetRequiredService<ApiKeyStore>().ActiveKeysAsync());
+        var stored = Assert.Single(await Db.Services.GetRequiredService<ApiKeyStore>().ActiveKeysAsync());
         Assert.Equal(ApiKeyStore.Hash(secret), stored.KeyHash);
         Assert.Equal(60, stored.RequestsPerMinute);
         Assert.Contains("support-bot", cut.Find("[data-testid=key-table]").TextContent);
@@ -58,20 +45,20 @@ public sealed class GatewayPageTests : IAsyncLifetime
     [Fact]
     public async Task ApiKeys_ZeroLimit_FieldError()
     {
-        var cut = _ctx.Render<ApiKeys>();
+        var cut = Ctx.Render<ApiKeys>();
 
         cut.Find("#key-name").Input("x");
         cut.Find("#key-tpm").Input("0");
         await cut.Find("[data-testid=create-key]").ClickAsync(new());
 
         cut.WaitForAssertion(() => Assert.Contains("Tokens per minute must be at least 1", cut.Markup));
-        Assert.Empty(await _db.Services.GetRequiredService<ApiKeyStore>().ActiveKeysAsync());
+        Assert.Empty(await Db.Services.GetRequiredService<ApiKeyStore>().ActiveKeysAsync());
     }
 
     [Fact]
     public void Traffic_NoRequestsYet_SaysHowToSendOne()
     {
-        var cut = _ctx.Render<Traffic>();
+        var cut = Ctx.Render<Traffic>();
 
         Assert.Contains("No requests yet", cut.Markup);
         Assert.Equal("0.0", cut.Find("[data-testid=stat-rps]").TextContent);

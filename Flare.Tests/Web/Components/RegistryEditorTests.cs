@@ -6,28 +6,13 @@ using Microsoft.AspNetCore.Components;
 
 namespace Flare.Tests.Web.Components;
 
-public sealed class RegistryEditorTests : IAsyncLifetime
+public sealed class RegistryEditorTests : ComponentTestBase
 {
-    private TestDatabase _db = null!;
-    private BunitContext _ctx = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _db = await TestDatabase.CreateAsync();
-        _ctx = BunitSetup.Create(_db);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _ctx.DisposeAsync();
-        await _db.DisposeAsync();
-    }
-
     [Fact]
     public async Task GpuTypeEditor_NegativeMemory_ErrorUnderTheFieldAndNothingSaved()
     {
         bool? done = null;
-        var cut = _ctx.Render<GpuTypeEditor>(p => p.Add(e => e.OnDone, EventCallback.Factory.Create<bool>(this, saved => done = saved)));
+        var cut = Ctx.Render<GpuTypeEditor>(p => p.Add(e => e.OnDone, EventCallback.Factory.Create<bool>(this, saved => done = saved)));
 
         cut.Find("#gpu-name").Input("B200-192GB");
         cut.Find("#gpu-memory").Input("-192");
@@ -39,14 +24,14 @@ public sealed class RegistryEditorTests : IAsyncLifetime
         var memoryField = cut.Find("#gpu-memory").Closest(".mud-input-control")!;
         Assert.Contains("Memory must be greater than 0.", memoryField.TextContent);
         Assert.Null(done);
-        Assert.Empty(await _db.Store.ListGpuTypesAsync());
+        Assert.Empty(await Db.Store.ListGpuTypesAsync());
     }
 
     [Fact]
     public async Task GpuTypeEditor_ValidInput_SavesAndReportsDone()
     {
         bool? done = null;
-        var cut = _ctx.Render<GpuTypeEditor>(p => p.Add(e => e.OnDone, EventCallback.Factory.Create<bool>(this, saved => done = saved)));
+        var cut = Ctx.Render<GpuTypeEditor>(p => p.Add(e => e.OnDone, EventCallback.Factory.Create<bool>(this, saved => done = saved)));
 
         cut.Find("#gpu-name").Input("L40S-48GB");
         cut.Find("#gpu-memory").Input("48");
@@ -57,15 +42,15 @@ public sealed class RegistryEditorTests : IAsyncLifetime
         await cut.Find("[data-testid=save]").ClickAsync(new());
 
         cut.WaitForAssertion(() => Assert.True(done));
-        var saved = Assert.Single(await _db.Store.ListGpuTypesAsync());
+        var saved = Assert.Single(await Db.Store.ListGpuTypesAsync());
         Assert.Equal(("L40S-48GB", 48.0, 3), (saved.Name, saved.MemoryGiB, saved.PoolCount));
     }
 
     [Fact]
     public async Task GpuTypeEditor_DuplicateName_BannerAndErrorOnName()
     {
-        await _db.Store.CreateGpuTypeAsync(Samples.A100);
-        var cut = _ctx.Render<GpuTypeEditor>();
+        await Db.Store.CreateGpuTypeAsync(Samples.A100);
+        var cut = Ctx.Render<GpuTypeEditor>();
 
         cut.Find("#gpu-name").Input(Samples.A100.Name);
         cut.Find("#gpu-memory").Input("80");
@@ -74,30 +59,30 @@ public sealed class RegistryEditorTests : IAsyncLifetime
         await cut.Find("[data-testid=save]").ClickAsync(new());
 
         cut.WaitForAssertion(() => Assert.Contains("already exists", cut.Find("[data-testid=editor-banner]").TextContent));
-        Assert.Single(await _db.Store.ListGpuTypesAsync());
+        Assert.Single(await Db.Store.ListGpuTypesAsync());
     }
 
     [Fact]
     public async Task ModelEditor_EditExisting_PrefillsAndUpdates()
     {
-        var model = (await _db.Store.CreateModelAsync(Samples.Llama8B)).Value!;
-        var cut = _ctx.Render<ModelEditor>(p => p.Add(e => e.Existing, model));
+        var model = (await Db.Store.CreateModelAsync(Samples.Llama8B)).Value!;
+        var cut = Ctx.Render<ModelEditor>(p => p.Add(e => e.Existing, model));
 
         Assert.Equal(model.Name, cut.Find("#model-name").GetAttribute("value"));
         cut.Find("#model-tags").Input("chat, fast , small");
         await cut.Find("[data-testid=save]").ClickAsync(new());
 
-        cut.WaitForAssertion(async () => Assert.Equal(["chat", "fast", "small"], (await _db.Store.GetModelAsync(model.Id)).Value!.Tags));
+        cut.WaitForAssertion(async () => Assert.Equal(["chat", "fast", "small"], (await Db.Store.GetModelAsync(model.Id)).Value!.Tags));
     }
 
     [Fact]
     public async Task DeploymentEditor_ModelTooBigForItsGpus_ShowsTheMemoryWarning()
     {
-        var gpu = (await _db.Store.CreateGpuTypeAsync(Samples.L4)).Value!;
-        var model = (await _db.Store.CreateModelAsync(Samples.Llama70B)).Value!;
-        var deployment = (await _db.Store.CreateDeploymentAsync(Samples.SelfHosted(model.Id, gpu.Id, "big@l4"))).Value!;
+        var gpu = (await Db.Store.CreateGpuTypeAsync(Samples.L4)).Value!;
+        var model = (await Db.Store.CreateModelAsync(Samples.Llama70B)).Value!;
+        var deployment = (await Db.Store.CreateDeploymentAsync(Samples.SelfHosted(model.Id, gpu.Id, "big@l4"))).Value!;
 
-        var cut = _ctx.Render<DeploymentEditor>(p => p.Add(e => e.Existing, deployment));
+        var cut = Ctx.Render<DeploymentEditor>(p => p.Add(e => e.Existing, deployment));
 
         cut.WaitForAssertion(() => Assert.Contains("131.5 GiB", cut.Find("[data-testid=memory-warning]").TextContent));
         Assert.Contains("24 GiB", cut.Find("[data-testid=memory-warning]").TextContent);
@@ -106,7 +91,7 @@ public sealed class RegistryEditorTests : IAsyncLifetime
     [Fact]
     public void DeploymentEditor_NoModelsYet_SaysToRegisterAModelFirst()
     {
-        var cut = _ctx.Render<DeploymentEditor>();
+        var cut = Ctx.Render<DeploymentEditor>();
 
         cut.WaitForAssertion(() => Assert.Contains("Register a model", cut.Markup));
     }
@@ -114,25 +99,25 @@ public sealed class RegistryEditorTests : IAsyncLifetime
     [Fact]
     public async Task DeploymentEditor_SaveWithoutModel_ErrorOnModelField()
     {
-        await _db.Store.CreateGpuTypeAsync(Samples.A100);
-        var cut = _ctx.Render<DeploymentEditor>();
+        await Db.Store.CreateGpuTypeAsync(Samples.A100);
+        var cut = Ctx.Render<DeploymentEditor>();
 
         cut.Find("#deployment-name").Input("orphan");
         cut.Find("#deployment-url").Input("http://10.0.0.9:8000/v1");
         await cut.Find("[data-testid=save]").ClickAsync(new());
 
         cut.WaitForAssertion(() => Assert.Contains("Choose the model this deployment serves.", cut.Markup));
-        Assert.Empty(await _db.Store.ListDeploymentsAsync());
+        Assert.Empty(await Db.Store.ListDeploymentsAsync());
     }
 
     [Fact]
     public async Task DeploymentEditor_StoredKey_ShowsOnlyItsHint()
     {
-        var (_, _, deployment) = await Samples.FleetAsync(_db.Store);
-        deployment = (await _db.Store.UpdateDeploymentAsync(deployment.Id,
+        var (_, _, deployment) = await Samples.FleetAsync(Db.Store);
+        deployment = (await Db.Store.UpdateDeploymentAsync(deployment.Id,
             Samples.SelfHosted(deployment.ModelId, deployment.GpuTypeId!.Value) with { ApiKey = "sk-very-secret-key-9876" })).Value!;
 
-        var cut = _ctx.Render<DeploymentEditor>(p => p.Add(e => e.Existing, deployment));
+        var cut = Ctx.Render<DeploymentEditor>(p => p.Add(e => e.Existing, deployment));
 
         cut.WaitForAssertion(() => Assert.Contains("••••9876", cut.Markup));
         Assert.DoesNotContain("sk-very-secret", cut.Markup);

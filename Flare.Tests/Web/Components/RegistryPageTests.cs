@@ -5,39 +5,24 @@ using Flare.Web.Components.Pages;
 
 namespace Flare.Tests.Web.Components;
 
-public sealed class RegistryPageTests : IAsyncLifetime
+public sealed class RegistryPageTests : ComponentTestBase
 {
-    private TestDatabase _db = null!;
-    private BunitContext _ctx = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _db = await TestDatabase.CreateAsync();
-        _ctx = BunitSetup.Create(_db);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _ctx.DisposeAsync();
-        await _db.DisposeAsync();
-    }
-
     [Fact]
     public void Pages_EmptyRegistry_SayWhatToDoNext()
     {
-        Assert.Contains("No GPU types yet", _ctx.Render<Gpus>().Markup);
-        Assert.Contains("No models yet", _ctx.Render<Models>().Markup);
-        Assert.Contains("No deployments yet", _ctx.Render<Deployments>().Markup);
-        Assert.Contains("No deployments yet", _ctx.Render<Home>().Markup);
+        Assert.Contains("No GPU types yet", Ctx.Render<Gpus>().Markup);
+        Assert.Contains("No models yet", Ctx.Render<Models>().Markup);
+        Assert.Contains("No deployments yet", Ctx.Render<Deployments>().Markup);
+        Assert.Contains("No deployments yet", Ctx.Render<Home>().Markup);
     }
 
     [Fact]
     public async Task Deployments_EmulatedKind_CarriesTheEmulatedBadge()
     {
-        var (gpu, model, _) = await Samples.FleetAsync(_db.Store);
-        await _db.Store.CreateDeploymentAsync(Samples.SelfHosted(model.Id, gpu.Id, "emu") with { Kind = DeploymentKind.Emulated });
+        var (gpu, model, _) = await Samples.FleetAsync(Db.Store);
+        await Db.Store.CreateDeploymentAsync(Samples.SelfHosted(model.Id, gpu.Id, "emu") with { Kind = DeploymentKind.Emulated });
 
-        var cut = _ctx.Render<Deployments>();
+        var cut = Ctx.Render<Deployments>();
 
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=badge-emulated]")));
         Assert.Equal(2, cut.FindAll("[data-testid=deployment-table] tbody tr").Count);
@@ -46,11 +31,11 @@ public sealed class RegistryPageTests : IAsyncLifetime
     [Fact]
     public async Task Gpus_ShowsPoolTotalsAndUpdatesWhenTheRegistryChanges()
     {
-        await _db.Store.CreateGpuTypeAsync(Samples.A100);
-        var cut = _ctx.Render<Gpus>();
+        await Db.Store.CreateGpuTypeAsync(Samples.A100);
+        var cut = Ctx.Render<Gpus>();
         cut.WaitForAssertion(() => Assert.Equal("4", cut.Find("[data-testid=pool-total]").TextContent));
 
-        await _db.Store.CreateGpuTypeAsync(Samples.L4);
+        await Db.Store.CreateGpuTypeAsync(Samples.L4);
 
         cut.WaitForAssertion(() => Assert.Equal("6", cut.Find("[data-testid=pool-total]").TextContent));
     }
@@ -58,9 +43,9 @@ public sealed class RegistryPageTests : IAsyncLifetime
     [Fact]
     public async Task Models_ShowsDeploymentCountAndPrices()
     {
-        await Samples.FleetAsync(_db.Store);
+        await Samples.FleetAsync(Db.Store);
 
-        var cut = _ctx.Render<Models>();
+        var cut = Ctx.Render<Models>();
 
         cut.WaitForAssertion(() => Assert.Contains("llama-3.1-8b-instruct", cut.Markup));
         var row = cut.Find("[data-testid=model-table] tbody tr");
