@@ -188,6 +188,29 @@ public sealed class GatewayTests
     }
 
     [Fact]
+    public async Task Keys_TokenLimitUsedUp_429UntilTheBucketRefills()
+    {
+        await using var f = await GatewayFixture.StartAsync();
+        await f.AddDeploymentAsync("llama-8b", "llama-8b@emu");
+        var store = f.Flare.Services.GetRequiredService<ApiKeyStore>();
+        var limited = (await store.CreateAsync("tokens", requestsPerMinute: null, tokensPerMinute: 20, Ct)).Value!;
+        using var client = f.Flare.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", limited.Secret);
+        await WaitUntilAsync(async () => (await client.GetAsync("/v1/models", Ct)).StatusCode == HttpStatusCode.OK);
+
+        // The first request is admitted; its usage (prompt + 8 output tokens) exceeds the 20-token minute.
+        var first = await client.PostAsJsonAsync("/v1/chat/completions", Chat("llama-8b"), Ct);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var used = JsonDocument.Parse(await first.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32();
+        Assert.True(used > 20, $"The test needs a request of more than 20 tokens; it used {used}.");
+
+        var second = await client.PostAsJsonAsync("/v1/chat/completions", Chat("llama-8b"), Ct);
+        var error = await AssertOpenAIError(second, 429);
+        Assert.Equal("rate_limit_exceeded", error.GetProperty("code").GetString());
+        Assert.True(int.Parse(second.Headers.GetValues("Retry-After").Single()) >= 1);
+    }
+
+    [Fact]
     public async Task Retry_FirstDeploymentAnswers503_SecondServesIt()
     {
         await using var f = await GatewayFixture.StartAsync();
