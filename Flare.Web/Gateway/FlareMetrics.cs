@@ -54,6 +54,10 @@ public sealed class PrometheusExporter : IDisposable
 
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<(string Name, string Labels), Series> _series = new();
+
+    // Measurements come with the same few tag sets again and again; finding their series by the tags
+    // themselves skips building the label string (several allocations) on every measurement.
+    private readonly ConcurrentDictionary<TagSet, Series> _byTags = new();
     private readonly ConcurrentDictionary<string, (string Kind, string? Help)> _instruments = new();
 
     public PrometheusExporter(FlareMetrics metrics)
@@ -80,7 +84,21 @@ public sealed class PrometheusExporter : IDisposable
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var series = _series.GetOrAdd((instrument.Name, Labels(tags)), static k => new Series());
+        Series series;
+        if (tags.Length <= TagSet.MaxTags)
+        {
+            var key = new TagSet(instrument, tags);
+            if (!_byTags.TryGetValue(key, out series!))
+            {
+                series = _series.GetOrAdd((instrument.Name, Labels(tags)), static k => new Series());
+                _byTags.TryAdd(key, series);
+            }
+        }
+        else
+        {
+            series = _series.GetOrAdd((instrument.Name, Labels(tags)), static k => new Series());
+        }
+
         switch (instrument)
         {
             case Histogram<double>:
@@ -137,6 +155,37 @@ public sealed class PrometheusExporter : IDisposable
     }
 
     public void Dispose() => _listener.Dispose();
+
+    /// <summary>An instrument and up to three tags, compared by value without allocating.</summary>
+    private readonly struct TagSet : IEquatable<TagSet>
+    {
+        public const int MaxTags = 3;
+
+        private readonly Instrument _instrument;
+        private readonly int _count;
+        private readonly KeyValuePair<string, object?> _t0, _t1, _t2;
+
+        public TagSet(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            _instrument = instrument;
+            _count = tags.Length;
+            _t0 = tags.Length > 0 ? tags[0] : default;
+            _t1 = tags.Length > 1 ? tags[1] : default;
+            _t2 = tags.Length > 2 ? tags[2] : default;
+        }
+
+        public bool Equals(TagSet other) =>
+            ReferenceEquals(_instrument, other._instrument) && _count == other._count
+            && Same(_t0, other._t0) && Same(_t1, other._t1) && Same(_t2, other._t2);
+
+        public override bool Equals(object? obj) => obj is TagSet other && Equals(other);
+
+        public override int GetHashCode() =>
+            HashCode.Combine(_instrument, _count, _t0.Key, _t0.Value, _t1.Key, _t1.Value, _t2.Key, _t2.Value);
+
+        private static bool Same(KeyValuePair<string, object?> a, KeyValuePair<string, object?> b) =>
+            string.Equals(a.Key, b.Key, StringComparison.Ordinal) && Equals(a.Value, b.Value);
+    }
 
     private sealed class Series
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using Flare.Data.Gateway;
@@ -259,17 +260,33 @@ public sealed partial class GatewayHandler(
             return null;
         }
 
-        var buffer = new MemoryStream(request.ContentLength is { } declared ? (int)declared : 4096);
-        var chunk = new byte[16 * 1024];
-        int n;
-        while ((n = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        var ct = request.HttpContext.RequestAborted;
+        if (request.ContentLength is { } declared)
         {
-            if (buffer.Length + n > max)
-            {
-                return null;
-            }
+            // The usual case: read straight into a buffer of the declared size (the server enforces it).
+            var exact = new byte[declared];
+            var read = await request.Body.ReadAtLeastAsync(exact, exact.Length, throwOnEndOfStream: false, ct);
+            return exact.AsMemory(0, read);
+        }
 
-            buffer.Write(chunk, 0, n);
+        var buffer = new MemoryStream(4096);
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int n;
+            while ((n = await request.Body.ReadAsync(chunk, ct)) > 0)
+            {
+                if (buffer.Length + n > max)
+                {
+                    return null;
+                }
+
+                buffer.Write(chunk, 0, n);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
         }
 
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);

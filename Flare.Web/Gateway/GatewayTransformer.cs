@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using Flare.Routing.Routing;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Flare.Web.Gateway;
@@ -38,12 +40,22 @@ internal sealed class GatewayTransformer(V1Endpoint endpoint, AttemptContext att
     {
         await base.TransformRequestAsync(http, proxyRequest, destinationPrefix, ct);
         var target = attempt.Target;
-        proxyRequest.RequestUri = new Uri(target.BaseUrl + (endpoint == V1Endpoint.ChatCompletions ? "/chat/completions" : "/completions"));
+        proxyRequest.RequestUri = UpstreamUri(target, endpoint);
         proxyRequest.Headers.Authorization = target.ApiKey is null ? null : new AuthenticationHeaderValue("Bearer", target.ApiKey);
         proxyRequest.Headers.Remove("api-key");
         proxyRequest.Headers.Host = null;
         proxyRequest.Options.Set(AttemptContext.Key, attempt);
         attempt.SendStarted = Stopwatch.GetTimestamp();
+    }
+
+    // A snapshot's targets are immutable and replaced on registry changes, so their URIs are built once
+    // per target, not per request; the table lets go of a target when its snapshot is gone.
+    private static readonly ConditionalWeakTable<DeploymentTarget, Uri[]> Uris = new();
+
+    private static Uri UpstreamUri(DeploymentTarget target, V1Endpoint endpoint)
+    {
+        var uris = Uris.GetValue(target, static t => [new Uri(t.BaseUrl + "/chat/completions"), new Uri(t.BaseUrl + "/completions")]);
+        return uris[endpoint == V1Endpoint.ChatCompletions ? 0 : 1];
     }
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext http, HttpResponseMessage? proxyResponse, CancellationToken ct)

@@ -74,15 +74,23 @@ public sealed partial class RequestLogWriter(
         var reader = _channel.Reader;
         try
         {
+            var full = false;
             while (await reader.WaitToReadAsync(ct))
             {
-                // Let a batch gather for a moment under load; one insert per batch instead of per request.
-                await Task.Delay(100, ct);
+                // Let a batch gather for a moment; one insert per batch instead of per request. After a full
+                // batch more are waiting, so write on without pausing: a pause per batch would cap the writer
+                // at BatchSize per 100 ms, and above that rate the queue (and Flare's memory) would grow.
+                if (!full)
+                {
+                    await Task.Delay(100, ct);
+                }
+
                 while (batch.Count < BatchSize && reader.TryRead(out var entry))
                 {
                     batch.Add(entry);
                 }
 
+                full = batch.Count == BatchSize;
                 await WriteAsync(batch, ct);
                 batch.Clear();
                 if (DateTime.UtcNow - lastTrim > TimeSpan.FromMinutes(1))
