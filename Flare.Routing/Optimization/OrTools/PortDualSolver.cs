@@ -11,9 +11,8 @@ public sealed record PortDualResult(double[] Gamma, double Objective, string? Fa
 /// <summary>
 /// PORT's learning step (Wu &amp; Silwal, ROUTING.md §2.3): from the first ε of the queries, the dual
 /// prices of the models' budgets,
-/// <c>γ* = argmin_γ ε·Σ_i γ_i·B_i + Σ_j max(0, max_i (α·d̂_ij − γ_i·ĝ_ij))</c>, 0 ≤ γ_i ≤ 1, solved as an
-/// LP with GLOP: one variable per model and one per learning query (<c>u_j ≥ α·d̂_ij − γ_i·ĝ_ij</c>,
-/// <c>u_j ≥ 0</c>, the zero being the option to drop the query).
+/// <c>γ* = argmin_γ ε·Σ_i γ_i·B_i + Σ_j max_i (α·d̂_ij − γ_i·ĝ_ij)</c>, 0 ≤ γ_i ≤ 1, solved as an LP with
+/// GLOP: one variable per model and one free variable per learning query, <c>u_j ≥ α·d̂_ij − γ_i·ĝ_ij</c>.
 /// </summary>
 public static class PortDualSolver
 {
@@ -51,7 +50,8 @@ public static class PortDualSolver
 
         for (var j = 0; j < quality.Length; j++)
         {
-            var u = solver.MakeNumVar(0, double.PositiveInfinity, $"u_{j}");
+            // u_j = max_i (α·d̂_ij − γ_i·ĝ_ij), as ROUTING.md §2.3 states it: no floor at 0.
+            var u = solver.MakeNumVar(double.NegativeInfinity, double.PositiveInfinity, $"u_{j}");
             objective.SetCoefficient(u, 1);
             for (var i = 0; i < models; i++)
             {
