@@ -15,6 +15,8 @@ public static class FlareCommandLine
     [
         new("migrate", "migrate", "Apply pending database migrations (and seed the demo fleet when it is on), then exit.", MigrateAsync),
         new(FitProfileVerb.Name, FitProfileVerb.Usage, FitProfileVerb.Summary, FitProfileVerb.RunAsync),
+        new(EvalEstimatorVerb.Name, EvalEstimatorVerb.Usage, EvalEstimatorVerb.Summary, EvalEstimatorVerb.RunAsync),
+        new(EvalVerb.Name, EvalVerb.Usage, EvalVerb.Summary, EvalVerb.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)
