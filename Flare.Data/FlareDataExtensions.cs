@@ -33,6 +33,8 @@ public static class FlareDataExtensions
         services.AddSingleton<RegistryStore>();
         services.AddSingleton<Gateway.ApiKeyChangeSignal>();
         services.AddSingleton<Gateway.ApiKeyStore>();
+        services.AddSingleton<Profiling.ProfilingChangeSignal>();
+        services.AddSingleton<Profiling.ProfilingStore>();
         services.AddSingleton(TimeProvider.System);
         return services;
     }

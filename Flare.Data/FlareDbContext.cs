@@ -1,4 +1,5 @@
 using Flare.Data.Gateway;
+using Flare.Data.Profiling;
 using Flare.Data.Registry;
 using Microsoft.EntityFrameworkCore;
 
@@ -16,6 +17,11 @@ public sealed class FlareDbContext(DbContextOptions<FlareDbContext> options) : D
     public DbSet<InstallationFact> InstallationFacts => Set<InstallationFact>();
     public DbSet<ApiKeyEntity> ApiKeys => Set<ApiKeyEntity>();
     public DbSet<RequestLogEntity> RequestLog => Set<RequestLogEntity>();
+    public DbSet<ProfileRunEntity> ProfileRuns => Set<ProfileRunEntity>();
+    public DbSet<ProfileSampleEntity> ProfileSamples => Set<ProfileSampleEntity>();
+    public DbSet<ProfileCellEntity> ProfileCells => Set<ProfileCellEntity>();
+    public DbSet<ProfileFitEntity> ProfileFits => Set<ProfileFitEntity>();
+    public DbSet<ProfileScheduleEntity> ProfileSchedules => Set<ProfileScheduleEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FlareDbContext).Assembly);

@@ -29,6 +29,7 @@ public static class ApiHosting
         app.MapOpenApi();
         var api = app.MapGroup("/api");
         api.MapRegistryApi();
+        Profiling.ProfilingApi.MapProfilingApi(api);
         api.MapFallback(() => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found",
             detail: "No /api endpoint matches this path and method. The OpenAPI document at /openapi/v1.json lists them."));
     }

@@ -3,6 +3,7 @@ using Flare.Data.Demo;
 using Flare.Web.Api;
 using Flare.Web.Components;
 using Flare.Web.Gateway;
+using Flare.Web.Profiling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.FileProviders;
@@ -32,6 +33,7 @@ public static class FlareHost
         builder.AddFlareApi();
         builder.AddFlareGateway();
         builder.AddFlareEmulator();
+        builder.AddFlareProfiling();
         builder.AddFlareDemoTraffic();
         builder.AddFlareUi();
 

@@ -136,6 +136,267 @@ namespace Flare.Data.Migrations.Sqlite
                     b.ToTable("RequestLog", (string)null);
                 });
 
+            modelBuilder.Entity("Flare.Data.Profiling.ProfileCellEntity", b =>
+                {
+                    b.Property<int>("RunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CellIndex")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CompletedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("RunId", "CellIndex");
+
+                    b.ToTable("ProfileCells", (string)null);
+                });
+
+            modelBuilder.Entity("Flare.Data.Profiling.ProfileFitEntity", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CostBasis")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("CostPerRequestUsd")
+                        .HasColumnType("REAL");
+
+                    b.Property<DateTime>("CreatedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DeploymentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("E2eCvMape")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("ErrorSamples")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IsActive")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IsFlagged")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("MaxConcurrency")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Quality")
+                        .IsRequired()
+                        .HasMaxLength(10000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ReferenceInputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ReferenceOutputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("RunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SamplesUsed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("SaturationOutputTokensPerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("SaturationRequestsPerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("TpotBaseMs")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("TpotCvMape")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("TpotPerContextTokenMs")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("TpotPerRequestMs")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("TtftBaseMs")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("TtftCvMape")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("TtftPerInputTokenMs")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("TtftPerQueuedInputTokenMs")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("TtftPerQueuedRequestMs")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId");
+
+                    b.HasIndex("DeploymentId", "Version")
+                        .IsUnique();
+
+                    b.ToTable("ProfileFits", (string)null);
+                });
+
+            modelBuilder.Entity("Flare.Data.Profiling.ProfileRunEntity", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CellsDone")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CellsTotal")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DeploymentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ErrorCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("FinishedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("JobId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Message")
+                        .HasMaxLength(20000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SamplesRecorded")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Settings")
+                        .IsRequired()
+                        .HasMaxLength(20000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("StartedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeploymentId", "Status");
+
+                    b.ToTable("ProfileRuns", (string)null);
+                });
+
+            modelBuilder.Entity("Flare.Data.Profiling.ProfileSampleEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CellIndex")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Concurrency")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("E2eMs")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("InputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IsError")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("ItlMaxMs")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("ItlP50Ms")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("ItlP95Ms")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("OutputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("RequestRatePerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("RunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("StartedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("TpotMs")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("TtftMs")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId", "CellIndex");
+
+                    b.ToTable("ProfileSamples", (string)null);
+                });
+
+            modelBuilder.Entity("Flare.Data.Profiling.ProfileScheduleEntity", b =>
+                {
+                    b.Property<int>("DeploymentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Cron")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Settings")
+                        .IsRequired()
+                        .HasMaxLength(20000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("DeploymentId");
+
+                    b.ToTable("ProfileSchedules", (string)null);
+                });
+
             modelBuilder.Entity("Flare.Data.Registry.DeploymentEntity", b =>
                 {
                     b.Property<int>("Id")
@@ -310,6 +571,58 @@ namespace Flare.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("Models", (string)null);
+                });
+
+            modelBuilder.Entity("Flare.Data.Profiling.ProfileCellEntity", b =>
+                {
+                    b.HasOne("Flare.Data.Profiling.ProfileRunEntity", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Flare.Data.Profiling.ProfileFitEntity", b =>
+                {
+                    b.HasOne("Flare.Data.Registry.DeploymentEntity", null)
+                        .WithMany()
+                        .HasForeignKey("DeploymentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Flare.Data.Profiling.ProfileRunEntity", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("Flare.Data.Profiling.ProfileRunEntity", b =>
+                {
+                    b.HasOne("Flare.Data.Registry.DeploymentEntity", "Deployment")
+                        .WithMany()
+                        .HasForeignKey("DeploymentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Deployment");
+                });
+
+            modelBuilder.Entity("Flare.Data.Profiling.ProfileSampleEntity", b =>
+                {
+                    b.HasOne("Flare.Data.Profiling.ProfileRunEntity", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Flare.Data.Profiling.ProfileScheduleEntity", b =>
+                {
+                    b.HasOne("Flare.Data.Registry.DeploymentEntity", null)
+                        .WithMany()
+                        .HasForeignKey("DeploymentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Flare.Data.Registry.DeploymentEntity", b =>
