@@ -1,4 +1,8 @@
 using System.ComponentModel.DataAnnotations;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Flare.Routing.Estimation.Index;
 
@@ -42,9 +46,23 @@ public sealed record HnswOptions
 /// may reach a vector added during its search; that is harmless.</para>
 /// <para>Neighbours are chosen with the paper's heuristic (its algorithm 4): a candidate is kept only if it is
 /// closer to the new vector than to every neighbour kept so far, which keeps links spread over clusters.</para>
+/// <para>Storage: vectors sit in chunks of 1,024, each one contiguous float array (a chunk never moves; only the
+/// small chunk directory is copied when it grows), next to an int8 copy of each vector (scaled by its largest
+/// component) and the bottom layer's link lists. Building uses the float vectors. A search walks the graph with
+/// the int8 copies — a quarter of the memory traffic, which is what a walk over 100,000 vectors waits on — and
+/// then re-ranks the efSearch candidates it kept by their exact float similarity, so the similarities returned
+/// are exact.</para>
 /// </remarks>
 public sealed class HnswIndex : IVectorIndex
 {
+    private const int ChunkBits = 10;
+    private const int ChunkSize = 1 << ChunkBits;
+    private const int ChunkMask = ChunkSize - 1;
+
+    // Largest code of a query component: queries are quantised finer than stored vectors (int16 against int8),
+    // and 1,023 keeps the int32 sums of products far from overflow.
+    private const int QueryRange = 1023;
+
     [ThreadStatic]
     private static SearchScratch? t_scratch;
 
@@ -52,7 +70,9 @@ public sealed class HnswIndex : IVectorIndex
     private readonly Lock _write = new();
     private readonly Random _random;
     private readonly double _levelMultiplier;
-    private Node?[] _nodes = new Node?[1024];
+    private readonly int _codeStride;
+    private readonly int _rowBytes;
+    private Chunk?[] _chunks = new Chunk?[16];
     private EntryPoint? _entry;
     private int _count;
 
@@ -63,6 +83,8 @@ public sealed class HnswIndex : IVectorIndex
         _options = options ?? HnswOptions.Default;
         Validator.ValidateObject(_options, new ValidationContext(_options), validateAllProperties: true);
         Dimensions = dimensions;
+        _codeStride = (dimensions + 31) & ~31;
+        _rowBytes = _codeStride + 32;
         _random = new Random(_options.Seed);
         _levelMultiplier = 1 / Math.Log(_options.M);
     }
@@ -87,18 +109,34 @@ public sealed class HnswIndex : IVectorIndex
         lock (_write)
         {
             var id = _count;
-            var nodes = _nodes;
-            if (id == nodes.Length)
+            var chunks = _chunks;
+            if ((id >> ChunkBits) == chunks.Length)
             {
-                var grown = new Node?[nodes.Length * 2];
-                Array.Copy(nodes, grown, id);
-                nodes = grown;
-                Volatile.Write(ref _nodes, grown);
+                var grown = new Chunk?[chunks.Length * 2];
+                Array.Copy(chunks, grown, chunks.Length);
+                chunks = grown;
+                Volatile.Write(ref _chunks, grown);
             }
 
+            var chunk = chunks[id >> ChunkBits];
+            if (chunk is null)
+            {
+                chunk = new Chunk(Dimensions, _rowBytes);
+                Volatile.Write(ref chunks[id >> ChunkBits], chunk);
+            }
+
+            // The node is complete (vector, code, empty link lists) before anything links to it.
+            var offset = id & ChunkMask;
             var level = (int)(-Math.Log(1 - _random.NextDouble()) * _levelMultiplier);
-            var node = new Node(vector.ToArray(), level);
-            Volatile.Write(ref nodes[id], node);
+            vector.CopyTo(chunk.Vectors.AsSpan(offset * Dimensions, Dimensions));
+            var row = chunk.Codes.AsSpan(offset * _rowBytes, _rowBytes);
+            var scale = Quantize(vector, row[.._codeStride]);
+            MemoryMarshal.Write(MemoryMarshal.AsBytes(row[_codeStride..]), in scale);
+            var upper = new int[level][];
+            Array.Fill(upper, []);
+            chunk.Upper[offset] = upper;
+            Volatile.Write(ref chunk.Bottom[offset], []);
+
             var entry = _entry;
             if (entry is null)
             {
@@ -108,21 +146,23 @@ public sealed class HnswIndex : IVectorIndex
             }
 
             var scratch = t_scratch ??= new SearchScratch();
-            var current = new Neighbour(entry.Id, VectorMath.Dot(vector, nodes[entry.Id]!.Vector));
+            var similarity = new ExactSimilarity(chunk.Vectors, offset * Dimensions, Dimensions);
+            var count = id;
+            var current = new Neighbour(entry.Id, similarity.To(chunks, entry.Id));
             for (var layer = entry.Level; layer > level; layer--)
             {
-                current = Greedy(nodes, vector, current, layer);
+                current = Greedy(chunks, count, similarity, current, layer);
             }
 
             for (var layer = Math.Min(level, entry.Level); layer >= 0; layer--)
             {
-                var candidates = SearchLayer(nodes, vector, current, _options.EfConstruction, layer, scratch);
+                var candidates = SearchLayer(chunks, id, similarity, current, _options.EfConstruction, layer, scratch);
                 var max = layer == 0 ? 2 * _options.M : _options.M;
-                var selected = SelectNeighbours(nodes, candidates, max);
-                Volatile.Write(ref node.Links[layer], selected);
+                var selected = SelectNeighbours(chunks, candidates, max);
+                Publish(chunk, offset, layer, selected);
                 foreach (var neighbour in selected)
                 {
-                    Connect(nodes, neighbour, id, layer, max);
+                    Connect(chunks, neighbour, id, layer, max);
                 }
 
                 current = candidates[0];
@@ -151,19 +191,34 @@ public sealed class HnswIndex : IVectorIndex
         }
 
         var entry = Volatile.Read(ref _entry);
-        var nodes = Volatile.Read(ref _nodes);
+        var count = Volatile.Read(ref _count);
+        var chunks = Volatile.Read(ref _chunks);
         if (entry is null)
         {
             return [];
         }
 
-        var current = new Neighbour(entry.Id, VectorMath.Dot(query, nodes[entry.Id]!.Vector));
+        var scratch = t_scratch ??= new SearchScratch();
+        var codes = scratch.Query(_codeStride);
+        var scale = QuantizeQuery(query, codes);
+        var similarity = new QuantizedSimilarity(codes, scale, _codeStride, _rowBytes);
+        var current = new Neighbour(entry.Id, similarity.To(chunks, entry.Id));
         for (var layer = entry.Level; layer > 0; layer--)
         {
-            current = Greedy(nodes, query, current, layer);
+            current = Greedy(chunks, count, similarity, current, layer);
         }
 
-        var found = SearchLayer(nodes, query, current, Math.Max(efSearch, k), 0, t_scratch ??= new SearchScratch());
+        var found = SearchLayer(chunks, count, similarity, current, Math.Max(efSearch, k), 0, scratch);
+
+        // Re-rank the candidates by their exact similarity.
+        for (var i = 0; i < found.Length; i++)
+        {
+            var id = found[i].Id;
+            var chunk = chunks[id >> ChunkBits]!;
+            found[i] = new Neighbour(id, VectorMath.Dot(query, chunk.Vectors.AsSpan((id & ChunkMask) * Dimensions, Dimensions)));
+        }
+
+        Array.Sort(found, static (a, b) => b.Similarity != a.Similarity ? b.Similarity.CompareTo(a.Similarity) : a.Id.CompareTo(b.Id));
         return found.Length <= k ? found : found[..k];
     }
 
@@ -171,23 +226,124 @@ public sealed class HnswIndex : IVectorIndex
     public ReadOnlySpan<float> Vector(int id)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)id, (uint)Count, nameof(id));
-        return Volatile.Read(ref _nodes)[id]!.Vector;
+        var chunk = Volatile.Read(ref _chunks)[id >> ChunkBits]!;
+        return chunk.Vectors.AsSpan((id & ChunkMask) * Dimensions, Dimensions);
     }
 
-    private static Neighbour Greedy(Node?[] nodes, ReadOnlySpan<float> query, Neighbour current, int layer)
+    // Stores round(v / s) with s = max |v_i| / 127 in codes (zero-padded) and returns s.
+    private static float Quantize(ReadOnlySpan<float> vector, Span<sbyte> codes)
+    {
+        var max = MaxAbs(vector);
+        codes.Clear();
+        if (max == 0)
+        {
+            return 0;
+        }
+
+        var inverse = 127f / max;
+        for (var i = 0; i < vector.Length; i++)
+        {
+            codes[i] = (sbyte)Math.Clamp(MathF.Round(vector[i] * inverse), -127, 127);
+        }
+
+        return max / 127f;
+    }
+
+    private static float QuantizeQuery(ReadOnlySpan<float> query, short[] codes)
+    {
+        var max = MaxAbs(query);
+        Array.Clear(codes);
+        if (max == 0 || !float.IsFinite(max))
+        {
+            return 0;
+        }
+
+        var inverse = QueryRange / max;
+        for (var i = 0; i < query.Length; i++)
+        {
+            codes[i] = (short)Math.Clamp(MathF.Round(query[i] * inverse), -QueryRange, QueryRange);
+        }
+
+        return max / QueryRange;
+    }
+
+    private static float MaxAbs(ReadOnlySpan<float> vector)
+    {
+        var max = 0f;
+        foreach (var x in vector)
+        {
+            max = MathF.Max(max, MathF.Abs(x));
+        }
+
+        return max;
+    }
+
+    // Σ q_i·v_i over codes whose length is a multiple of 32.
+    private static int QuantizedDot(short[] query, sbyte[] codes, int start, int length)
+    {
+        if (Avx2.IsSupported)
+        {
+            ref var q = ref MemoryMarshal.GetArrayDataReference(query);
+            ref var v = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(codes), start);
+            Vector256<int> s0 = Vector256<int>.Zero, s1 = Vector256<int>.Zero;
+            for (var i = 0; i < length; i += 32)
+            {
+                s0 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref q, (nuint)i), Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref v, (nuint)i)));
+                s1 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref q, (nuint)(i + 16)), Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref v, (nuint)(i + 16))));
+            }
+
+            return Vector256.Sum(s0 + s1);
+        }
+
+        var total = 0;
+        var span = codes.AsSpan(start, length);
+        for (var i = 0; i < length; i++)
+        {
+            total += query[i] * span[i];
+        }
+
+        return total;
+    }
+
+    private static int[]? Links(Chunk?[] chunks, int id, int layer)
+    {
+        if ((uint)(id >> ChunkBits) >= (uint)chunks.Length || Volatile.Read(ref chunks[id >> ChunkBits]) is not { } chunk)
+        {
+            return null;
+        }
+
+        return layer == 0 ? Volatile.Read(ref chunk.Bottom[id & ChunkMask]) : Volatile.Read(ref chunk.Upper[id & ChunkMask]![layer - 1]);
+    }
+
+    private static void Publish(Chunk chunk, int offset, int layer, int[] links)
+    {
+        if (layer == 0)
+        {
+            Volatile.Write(ref chunk.Bottom[offset], links);
+        }
+        else
+        {
+            Volatile.Write(ref chunk.Upper[offset]![layer - 1], links);
+        }
+    }
+
+    // Ids below count (read before the chunk directory) are complete nodes in chunks of the directory; a link may
+    // name a vector added after the search began, which it skips.
+    private static Neighbour Greedy<TSimilarity>(Chunk?[] chunks, int count, TSimilarity query, Neighbour current, int layer)
+        where TSimilarity : struct, ISimilarity
     {
         bool changed;
         do
         {
             changed = false;
-            foreach (var id in Volatile.Read(ref nodes[current.Id]!.Links[layer]))
+            foreach (var id in Links(chunks, current.Id, layer) ?? [])
             {
-                if (id >= nodes.Length || Volatile.Read(ref nodes[id]) is not { } node)
+                if ((uint)id >= (uint)count)
                 {
                     continue;
                 }
 
-                var similarity = VectorMath.Dot(query, node.Vector);
+                var similarity = query.To(chunks, id);
                 if (similarity > current.Similarity)
                 {
                     current = new Neighbour(id, similarity);
@@ -201,33 +357,44 @@ public sealed class HnswIndex : IVectorIndex
     }
 
     // The paper's algorithm 2: best-first search keeping the ef most similar; most similar first.
-    private static Neighbour[] SearchLayer(Node?[] nodes, ReadOnlySpan<float> query, Neighbour entry, int ef, int layer, SearchScratch scratch)
+    private static Neighbour[] SearchLayer<TSimilarity>(Chunk?[] chunks, int count, TSimilarity query, Neighbour entry, int ef, int layer, SearchScratch scratch)
+        where TSimilarity : struct, ISimilarity
     {
-        var epoch = scratch.Begin(nodes.Length);
+        var epoch = scratch.Begin(chunks.Length << ChunkBits);
         var visited = scratch.Visited;
         var candidates = scratch.Candidates;
         var results = scratch.Results;
         visited[entry.Id] = epoch;
         candidates.Enqueue(entry.Id, -entry.Similarity);
         results.Enqueue(entry.Id, entry.Similarity);
+        var worst = entry.Similarity;
         while (candidates.TryDequeue(out var id, out var negative))
         {
-            results.TryPeek(out _, out var worst);
             if (-negative < worst && results.Count >= ef)
             {
                 break;
             }
 
-            foreach (var next in Volatile.Read(ref nodes[id]!.Links[layer]))
+            var links = Links(chunks, id, layer) ?? [];
+            var touched = 0;
+            foreach (var next in links)
             {
-                if (next >= nodes.Length || visited[next] == epoch || Volatile.Read(ref nodes[next]) is not { } node)
+                if ((uint)next < (uint)count && visited[next] != epoch)
+                {
+                    touched += query.Touch(chunks, next);
+                }
+            }
+
+            scratch.Sink += touched;
+            foreach (var next in links)
+            {
+                if ((uint)next >= (uint)count || visited[next] == epoch)
                 {
                     continue;
                 }
 
                 visited[next] = epoch;
-                var similarity = VectorMath.Dot(query, node.Vector);
-                results.TryPeek(out _, out worst);
+                var similarity = query.To(chunks, next);
                 if (results.Count < ef || similarity > worst)
                 {
                     candidates.Enqueue(next, -similarity);
@@ -236,6 +403,8 @@ public sealed class HnswIndex : IVectorIndex
                     {
                         results.Dequeue();
                     }
+
+                    results.TryPeek(out _, out worst);
                 }
             }
         }
@@ -251,8 +420,11 @@ public sealed class HnswIndex : IVectorIndex
         return found;
     }
 
+    private ReadOnlySpan<float> VectorOf(Chunk?[] chunks, int id) =>
+        chunks[id >> ChunkBits]!.Vectors.AsSpan((id & ChunkMask) * Dimensions, Dimensions);
+
     // The paper's algorithm 4 without extending the candidates and without refilling pruned ones (hnswlib's choice).
-    private static int[] SelectNeighbours(Node?[] nodes, Neighbour[] candidates, int max)
+    private int[] SelectNeighbours(Chunk?[] chunks, Neighbour[] candidates, int max)
     {
         if (candidates.Length <= max)
         {
@@ -262,11 +434,11 @@ public sealed class HnswIndex : IVectorIndex
         var kept = new List<int>(max);
         foreach (var candidate in candidates)
         {
-            var vector = nodes[candidate.Id]!.Vector;
+            var vector = VectorOf(chunks, candidate.Id);
             var diverse = true;
             foreach (var keptId in kept)
             {
-                if (VectorMath.Dot(vector, nodes[keptId]!.Vector) > candidate.Similarity)
+                if (VectorMath.Dot(vector, VectorOf(chunks, keptId)) > candidate.Similarity)
                 {
                     diverse = false;
                     break;
@@ -286,68 +458,140 @@ public sealed class HnswIndex : IVectorIndex
         return [.. kept];
     }
 
-    private static void Connect(Node?[] nodes, int from, int to, int layer, int max)
+    private void Connect(Chunk?[] chunks, int from, int to, int layer, int max)
     {
-        var node = nodes[from]!;
-        var links = node.Links[layer];
+        var chunk = chunks[from >> ChunkBits]!;
+        var offset = from & ChunkMask;
+        var links = Links(chunks, from, layer)!;
 
         // Lists may grow half again past max before the heuristic prunes them back to max: pruning costs
         // O(max²) dot products, and doing it on every overflow made building 5× slower.
         if (links.Length < max + (max / 2))
         {
-            Volatile.Write(ref node.Links[layer], [.. links, to]);
+            Publish(chunk, offset, layer, [.. links, to]);
             return;
         }
 
+        var vector = VectorOf(chunks, from);
         var candidates = new Neighbour[links.Length + 1];
         for (var i = 0; i < links.Length; i++)
         {
-            candidates[i] = new Neighbour(links[i], VectorMath.Dot(node.Vector, nodes[links[i]]!.Vector));
+            candidates[i] = new Neighbour(links[i], VectorMath.Dot(vector, VectorOf(chunks, links[i])));
         }
 
-        candidates[^1] = new Neighbour(to, VectorMath.Dot(node.Vector, nodes[to]!.Vector));
+        candidates[^1] = new Neighbour(to, VectorMath.Dot(vector, VectorOf(chunks, to)));
         Array.Sort(candidates, static (a, b) => b.Similarity.CompareTo(a.Similarity));
-        Volatile.Write(ref node.Links[layer], SelectNeighbours(nodes, candidates, max));
+        Publish(chunk, offset, layer, SelectNeighbours(chunks, candidates, max));
     }
 
-    private sealed class Node
+    private interface ISimilarity
     {
-        public Node(float[] vector, int level)
+        // Similarity of the query to a reachable vector.
+        float To(Chunk?[] chunks, int id);
+
+        // Reads one value of each cache line of the vector. The loads are independent, so the processor fetches
+        // the vectors of all neighbours of a node at once instead of one miss after another; the sum is discarded.
+        int Touch(Chunk?[] chunks, int id);
+    }
+
+    // Exact: float dot product with a vector stored in the index (building).
+    private readonly struct ExactSimilarity(float[] vectors, int start, int dimensions) : ISimilarity
+    {
+        public int Touch(Chunk?[] chunks, int id)
         {
-            Vector = vector;
-            Links = new int[level + 1][];
-            for (var i = 0; i <= level; i++)
+            var row = chunks[id >> ChunkBits]!.Vectors.AsSpan((id & ChunkMask) * dimensions, dimensions);
+            var sum = row[^1];
+            for (var at = 0; at < row.Length; at += 16)
             {
-                Links[i] = [];
+                sum += row[at];
             }
+
+            return (int)sum;
         }
 
-        public float[] Vector { get; }
+        public float To(Chunk?[] chunks, int id) =>
+            VectorMath.Dot(vectors.AsSpan(start, dimensions), chunks[id >> ChunkBits]!.Vectors.AsSpan((id & ChunkMask) * dimensions, dimensions));
+    }
 
-        // Links[layer] is replaced whole, never changed in place.
-        public int[][] Links { get; }
+    // Approximate: int16 query codes against int8 vector codes (searching).
+    private readonly struct QuantizedSimilarity(short[] codes, float scale, int stride, int rowBytes) : ISimilarity
+    {
+        public float To(Chunk?[] chunks, int id)
+        {
+            var chunk = chunks[id >> ChunkBits]!;
+            var start = (id & ChunkMask) * rowBytes;
+            var rowScale = Unsafe.ReadUnaligned<float>(ref Unsafe.As<sbyte, byte>(ref chunk.Codes[start + stride]));
+            return QuantizedDot(codes, chunk.Codes, start, stride) * scale * rowScale;
+        }
+
+        public int Touch(Chunk?[] chunks, int id)
+        {
+            var codes = chunks[id >> ChunkBits]!.Codes;
+            var start = (id & ChunkMask) * rowBytes;
+            var sum = codes[start + rowBytes - 1];
+            for (var at = 0; at < rowBytes; at += 64)
+            {
+                sum += codes[start + at];
+            }
+
+            return sum;
+        }
+    }
+
+    // 1,024 nodes: their float vectors, int8 codes with scales, and link lists (replaced whole, never changed in place).
+    private sealed class Chunk(int dimensions, int rowBytes)
+    {
+        public readonly float[] Vectors = new float[ChunkSize * dimensions];
+        // Per node: the codes (zero-padded to a multiple of 32), then the scale (a float) in the last 32 bytes.
+        public readonly sbyte[] Codes = new sbyte[ChunkSize * rowBytes];
+
+        // Bottom-layer links; null until the node is complete.
+        public readonly int[]?[] Bottom = new int[]?[ChunkSize];
+
+        // Links of layers 1..level, at [layer − 1].
+        public readonly int[][]?[] Upper = new int[][]?[ChunkSize];
     }
 
     private sealed record EntryPoint(int Id, int Level);
 
-    // Per-thread buffers of a search: a visited mark per node (by epoch, so it is never cleared) and two heaps.
+    // Per-thread buffers of a search: a visited mark per node (by epoch, so it is cleared only once every 255
+    // searches; a byte per node keeps the marks of 100,000 nodes within the L2 cache), two heaps and the query's codes.
     private sealed class SearchScratch
     {
-        private int _epoch;
+        private byte _epoch;
+        private short[] _query = [];
 
-        public int[] Visited { get; private set; } = [];
+        public byte[] Visited { get; private set; } = [];
+
+        // Where SearchLayer puts the sum of the values it touched, so that the loads are not optimised away.
+        public int Sink { get; set; }
 
         public PriorityQueue<int, float> Candidates { get; } = new();
 
         public PriorityQueue<int, float> Results { get; } = new();
 
-        public int Begin(int capacity)
+        public short[] Query(int length)
+        {
+            if (_query.Length != length)
+            {
+                _query = new short[length];
+            }
+
+            return _query;
+        }
+
+        public byte Begin(int capacity)
         {
             Results.Clear();
             Candidates.Clear();
-            if (Visited.Length < capacity || _epoch == int.MaxValue)
+            if (Visited.Length < capacity)
             {
-                Visited = new int[capacity];
+                Visited = new byte[capacity];
+                _epoch = 0;
+            }
+            else if (_epoch == byte.MaxValue)
+            {
+                Array.Clear(Visited);
                 _epoch = 0;
             }
 

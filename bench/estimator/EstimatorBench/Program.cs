@@ -13,6 +13,7 @@ var arguments = args.Select((a, i) => (a, i)).Where(p => p.a.StartsWith("--", St
     .ToDictionary(p => p.a[2..], p => args[p.i + 1]);
 var data = arguments.GetValueOrDefault("data") ?? "../shared/data";
 var count = int.Parse(arguments.GetValueOrDefault("count") ?? "100000", CultureInfo.InvariantCulture);
+var hnsw = arguments.TryGetValue("ef-search", out var efArgument) ? new HnswOptions { EfSearch = int.Parse(efArgument, CultureInfo.InvariantCulture) } : HnswOptions.Default;
 var folder = Path.Combine(data, "LLMRouter", "data", "dcrouter_preprocessed");
 var seeds = new List<HistoryEntry>();
 foreach (var file in new[] { "train.json", "test.json" })
@@ -95,7 +96,7 @@ var clock = Stopwatch.StartNew();
 var embedder = HashedNgramEmbedder.Fit(history.Select(h => h.Prompt));
 var fitSeconds = clock.Elapsed.TotalSeconds;
 clock.Restart();
-var estimator = HistoryEstimator.Build(history, embedder, tokens);
+var estimator = HistoryEstimator.Build(history, embedder, tokens, new HnswIndex(embedder.Dimensions, hnsw));
 var buildSeconds = clock.Elapsed.TotalSeconds;
 var index = (HnswIndex)estimator.Index;
 Console.WriteLine($"Indexed {estimator.Count:N0} distinct prompts: idf fit {fitSeconds:F1} s, embed + HNSW insert {buildSeconds:F1} s " +
@@ -181,7 +182,7 @@ foreach (var q in timed)
 }
 
 Console.WriteLine();
-Console.WriteLine($"One estimate with Flare's defaults ({options}), {timed.Count:N0} distinct held-out prompts after {warm.Count:N0} warm-up estimates, one thread; {gcs} gen-0 collections during the run:");
+Console.WriteLine($"One estimate with Flare's defaults ({options}, efSearch {index.Options.EfSearch}), {timed.Count:N0} distinct held-out prompts after {warm.Count:N0} warm-up estimates, one thread; {gcs} gen-0 collections during the run:");
 Console.WriteLine();
 Console.WriteLine("| step | p50 µs | p90 µs | p99 µs | p99.9 µs | max µs |");
 Console.WriteLine("|---|---:|---:|---:|---:|---:|");
