@@ -57,7 +57,16 @@ public static class FlareCommandLine
         w.WriteLine("Verbs:");
         foreach (var v in Verbs)
         {
-            w.WriteLine($"  {v.Usage,-28} {v.Summary}");
+            // Long usages get a line of their own so the summaries stay in one column.
+            if (v.Usage.Length > 28)
+            {
+                w.WriteLine($"  {v.Usage}");
+                w.WriteLine($"  {"",-28} {v.Summary}");
+            }
+            else
+            {
+                w.WriteLine($"  {v.Usage,-28} {v.Summary}");
+            }
         }
 
         w.WriteLine();
