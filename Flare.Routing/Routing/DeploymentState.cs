@@ -24,8 +24,6 @@ public sealed class DeploymentState
     /// <summary>The earliest time an active probe may try to bring an ejected deployment back.</summary>
     public DateTimeOffset ProbeAfter => new(Volatile.Read(ref _probeAfterTicks), TimeSpan.Zero);
 
-    public bool IsHealthy(DateTimeOffset now) => Volatile.Read(ref _ejected) == 0;
-
     public void Enter() => Interlocked.Increment(ref _inFlight);
 
     public void Exit() => Interlocked.Decrement(ref _inFlight);

@@ -28,7 +28,7 @@ public sealed class FlareMetrics : IDisposable
             .Select(d => new Measurement<int>(routing.State(d.Id).InFlight, new KeyValuePair<string, object?>("deployment", d.Name))),
             description: "Requests in flight per deployment.");
         _meter.CreateObservableGauge("flare_deployment_healthy", () => routing.Snapshot.Deployments
-            .Select(d => new Measurement<int>(routing.State(d.Id).IsHealthy(DateTimeOffset.UtcNow) ? 1 : 0, new KeyValuePair<string, object?>("deployment", d.Name))),
+            .Select(d => new Measurement<int>(routing.State(d.Id).IsEjected ? 0 : 1, new KeyValuePair<string, object?>("deployment", d.Name))),
             description: "1 when passive health keeps the deployment in, 0 while it is out.");
     }
 

@@ -115,13 +115,12 @@ public sealed partial class GatewayHandler(
             return;
         }
 
-        var now = time.GetUtcNow();
         var candidates = new Candidate[targets.Count];
         var count = 0;
         foreach (var t in targets)
         {
             var state = routing.State(t.Id);
-            if (state.IsHealthy(now))
+            if (!state.IsEjected)
             {
                 candidates[count++] = new Candidate(t, state);
             }

@@ -30,6 +30,7 @@ public sealed partial class RequestLogWriter(
     private long _recentCount;
     private long _dropped;
     private long _written;
+    private (string CommandText, System.Reflection.PropertyInfo[] Columns)? _insert;
 
     /// <summary>Entries lost because the writer could not keep up (the channel was full).</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
@@ -151,18 +152,13 @@ public sealed partial class RequestLogWriter(
     private async Task InsertAsync(List<RequestLogEntity> batch, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var entity = db.Model.FindEntityType(typeof(RequestLogEntity))!;
-        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
-        var sql = db.GetService<ISqlGenerationHelper>();
-        var columns = entity.GetProperties().Where(p => p.ValueGenerated != ValueGenerated.OnAdd).ToList();
+        var (commandText, columns) = _insert ??= BuildInsert(db);
         var connection = db.Database.GetDbConnection();
         await connection.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await using var command = connection.CreateCommand();
         command.Transaction = tx;
-        command.CommandText =
-            $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} ({string.Join(", ", columns.Select(c => sql.DelimitIdentifier(c.GetColumnName(table)!)))}) " +
-            $"VALUES ({string.Join(", ", columns.Select((_, i) => "@p" + i))})";
+        command.CommandText = commandText;
         var parameters = columns.Select((_, i) =>
         {
             var parameter = command.CreateParameter();
@@ -173,15 +169,27 @@ public sealed partial class RequestLogWriter(
         await command.PrepareAsync(ct);
         foreach (var row in batch)
         {
-            for (var i = 0; i < columns.Count; i++)
+            for (var i = 0; i < columns.Length; i++)
             {
-                parameters[i].Value = columns[i].PropertyInfo!.GetValue(row) ?? DBNull.Value;
+                parameters[i].Value = columns[i].GetValue(row) ?? DBNull.Value;
             }
 
             await command.ExecuteNonQueryAsync(ct);
         }
 
         await tx.CommitAsync(ct);
+    }
+
+    /// <summary>The INSERT statement and the columns it binds, from the EF model; the model does not change, so once.</summary>
+    private static (string CommandText, System.Reflection.PropertyInfo[] Columns) BuildInsert(FlareDbContext db)
+    {
+        var entity = db.Model.FindEntityType(typeof(RequestLogEntity))!;
+        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        var sql = db.GetService<ISqlGenerationHelper>();
+        var properties = entity.GetProperties().Where(p => p.ValueGenerated != ValueGenerated.OnAdd).ToList();
+        var text = $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} ({string.Join(", ", properties.Select(c => sql.DelimitIdentifier(c.GetColumnName(table)!)))}) " +
+                   $"VALUES ({string.Join(", ", properties.Select((_, i) => "@p" + i))})";
+        return (text, properties.Select(p => p.PropertyInfo!).ToArray());
     }
 
     /// <summary>Deletes the oldest rows beyond the retention limit.</summary>

@@ -40,6 +40,9 @@ internal static class EvalVerb
 
         """;
 
+    private static readonly HashSet<string> Known =
+        ["history", "queries", "format", "prices", "policies", "budget", "seeds", "out", "plot", "port-alpha", "port-epsilon"];
+
     public static Task<int> RunAsync(string[] args) => RunAsync(args, Console.Out, Console.Error, Environment.CurrentDirectory);
 
     internal static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, string cwd)
@@ -50,15 +53,9 @@ internal static class EvalVerb
             return 0;
         }
 
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Length; i++)
+        if (!VerbOptions.TryParse(args, Known, out var options, out var parseError))
         {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-            {
-                return await UsageAsync(stderr, $"unexpected argument '{args[i]}'.");
-            }
-
-            options[args[i][2..]] = args[++i];
+            return await UsageAsync(stderr, parseError);
         }
 
         foreach (var required in new[] { "history", "queries", "format" })
