@@ -1,4 +1,6 @@
 using Flare.Data.Gateway;
+using Flare.Data.History;
+using Flare.Data.Plans;
 using Flare.Data.Profiling;
 using Flare.Data.Registry;
 using Microsoft.EntityFrameworkCore;
@@ -22,6 +24,12 @@ public sealed class FlareDbContext(DbContextOptions<FlareDbContext> options) : D
     public DbSet<ProfileCellEntity> ProfileCells => Set<ProfileCellEntity>();
     public DbSet<ProfileFitEntity> ProfileFits => Set<ProfileFitEntity>();
     public DbSet<ProfileScheduleEntity> ProfileSchedules => Set<ProfileScheduleEntity>();
+    public DbSet<HistoryDatasetEntity> HistoryDatasets => Set<HistoryDatasetEntity>();
+    public DbSet<HistoryModelMapEntity> HistoryModelMap => Set<HistoryModelMapEntity>();
+    public DbSet<HistoryPromptEntity> HistoryPrompts => Set<HistoryPromptEntity>();
+    public DbSet<HistoryOutcomeEntity> HistoryOutcomes => Set<HistoryOutcomeEntity>();
+    public DbSet<RoutingPlanEntity> RoutingPlans => Set<RoutingPlanEntity>();
+    public DbSet<RoutingPlanActivationEntity> RoutingPlanActivations => Set<RoutingPlanActivationEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FlareDbContext).Assembly);

@@ -136,6 +136,254 @@ namespace Flare.Data.Migrations.Sqlite
                     b.ToTable("RequestLog", (string)null);
                 });
 
+            modelBuilder.Entity("Flare.Data.History.HistoryDatasetEntity", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BytesRead")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BytesTotal")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ContentSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Failure")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FinishedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IssuesJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RowsImported")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("RowsRead")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("RowsRejected")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("StartedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContentSha256")
+                        .IsUnique();
+
+                    b.ToTable("HistoryDatasets", (string)null);
+                });
+
+            modelBuilder.Entity("Flare.Data.History.HistoryModelMapEntity", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DatasetModel")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("RegistryModelId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RegistryModelId");
+
+                    b.HasIndex("DatasetId", "DatasetModel")
+                        .IsUnique();
+
+                    b.ToTable("HistoryModelMap", (string)null);
+                });
+
+            modelBuilder.Entity("Flare.Data.History.HistoryOutcomeEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("CostUsd")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("DatasetModel")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("OutputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PromptId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ResponseText")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Score")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PromptId", "DatasetModel");
+
+                    b.ToTable("HistoryOutcomes", (string)null);
+                });
+
+            modelBuilder.Entity("Flare.Data.History.HistoryPromptEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ExternalId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("InputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Prompt")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PromptSha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "PromptSha256")
+                        .IsUnique();
+
+                    b.ToTable("HistoryPrompts", (string)null);
+                });
+
+            modelBuilder.Entity("Flare.Data.Plans.RoutingPlanActivationEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ActivatedBy")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ActivatedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("PlanId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("PreviousPlanId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ActivatedUtc");
+
+                    b.HasIndex("PlanId");
+
+                    b.ToTable("RoutingPlanActivations", (string)null);
+                });
+
+            modelBuilder.Entity("Flare.Data.Plans.RoutingPlanEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Failure")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ParametersJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Policy")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PredictedJson")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PricesJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedUtc");
+
+                    b.ToTable("RoutingPlans", (string)null);
+                });
+
             modelBuilder.Entity("Flare.Data.Profiling.ProfileCellEntity", b =>
                 {
                     b.Property<int>("RunId")
@@ -573,6 +821,47 @@ namespace Flare.Data.Migrations.Sqlite
                     b.ToTable("Models", (string)null);
                 });
 
+            modelBuilder.Entity("Flare.Data.History.HistoryModelMapEntity", b =>
+                {
+                    b.HasOne("Flare.Data.History.HistoryDatasetEntity", null)
+                        .WithMany("ModelMap")
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Flare.Data.Registry.ModelEntity", null)
+                        .WithMany()
+                        .HasForeignKey("RegistryModelId")
+                        .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("Flare.Data.History.HistoryOutcomeEntity", b =>
+                {
+                    b.HasOne("Flare.Data.History.HistoryPromptEntity", null)
+                        .WithMany("Outcomes")
+                        .HasForeignKey("PromptId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Flare.Data.History.HistoryPromptEntity", b =>
+                {
+                    b.HasOne("Flare.Data.History.HistoryDatasetEntity", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Flare.Data.Plans.RoutingPlanActivationEntity", b =>
+                {
+                    b.HasOne("Flare.Data.Plans.RoutingPlanEntity", null)
+                        .WithMany()
+                        .HasForeignKey("PlanId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Flare.Data.Profiling.ProfileCellEntity", b =>
                 {
                     b.HasOne("Flare.Data.Profiling.ProfileRunEntity", null)
@@ -641,6 +930,16 @@ namespace Flare.Data.Migrations.Sqlite
                     b.Navigation("GpuType");
 
                     b.Navigation("Model");
+                });
+
+            modelBuilder.Entity("Flare.Data.History.HistoryDatasetEntity", b =>
+                {
+                    b.Navigation("ModelMap");
+                });
+
+            modelBuilder.Entity("Flare.Data.History.HistoryPromptEntity", b =>
+                {
+                    b.Navigation("Outcomes");
                 });
 
             modelBuilder.Entity("Flare.Data.Registry.ModelEntity", b =>
