@@ -23,7 +23,22 @@ public enum ExhaustedBudget
     Fallback,
 }
 
-/// <summary>PORT's parameters. Defaults are the paper's: ε = 0.025, α = 1e-4, weighted split, drop.</summary>
+/// <summary>When PORT's budget prices are learned.</summary>
+public enum PriceUpdates
+{
+    /// <summary>Once, from the first ε of the stream (the paper).</summary>
+    Once,
+
+    /// <summary>
+    /// From the first ε, then again each time the number of queries seen doubles, from all queries seen so
+    /// far against the budget that remains (Agrawal, Wang &amp; Ye, "A Dynamic Near-Optimal Algorithm for
+    /// Online Linear Programming", Operations Research 2014). Flare's default: on a stream of 500 queries ε
+    /// is 13 queries, too few for prices that ration the budgets well.
+    /// </summary>
+    Doubling,
+}
+
+/// <summary>PORT's parameters. Defaults are the paper's ε = 0.025, α = 1e-4, weighted split and drop, with Flare's doubling price updates.</summary>
 public sealed record PortOptions
 {
     public double Epsilon { get; init; } = 0.025;
@@ -31,6 +46,11 @@ public sealed record PortOptions
     public double BudgetFactor { get; init; } = 1.0;
     public BudgetSplit Split { get; init; } = BudgetSplit.Weighted;
     public ExhaustedBudget OnExhausted { get; init; } = ExhaustedBudget.Drop;
+    public PriceUpdates Updates { get; init; } = PriceUpdates.Doubling;
+
+    /// <summary>Upper bound on each γ (the paper states 1); null for none (see <see cref="OrTools.PortDualSolver"/>).</summary>
+    public double? GammaCap { get; init; }
+
     public int Seed { get; init; }
 }
 
@@ -80,14 +100,20 @@ public static class Port
         return weights.Select(x => sum > 0 ? total * x / sum : total / m).ToArray();
     }
 
-    /// <summary>Runs PORT over the queries in the order <paramref name="order"/> gives.</summary>
+    /// <summary>
+    /// Runs PORT over the queries in the order <paramref name="order"/> gives. After learning, each query goes
+    /// to <c>argmax</c> over models ∪ {drop} of <c>α·d̂_ij − γ_i·ĝ_ij</c> (dropping scores 0, as in the LP the
+    /// prices come from); when that model's budget cannot pay, the query is dropped or, with
+    /// <see cref="ExhaustedBudget.Fallback"/>, goes to the next model with a positive score that can pay.
+    /// </summary>
     public static PortRun Run(PortWorkload w, int[] order, PortOptions options)
     {
         var m = w.Models;
+        var n = order.Length;
         var budgets = Budgets(w, options.BudgetFactor, options.Split);
         var remaining = (double[])budgets.Clone();
         var random = new Random(options.Seed);
-        var learn = (int)Math.Ceiling(options.Epsilon * order.Length);
+        var learn = Math.Min(n, (int)Math.Ceiling(options.Epsilon * n));
         var (performance, cost, served) = (0.0, 0.0, 0);
 
         void Serve(int j, int i)
@@ -109,17 +135,19 @@ public static class Port
             }
         }
 
-        var learned = order[..learn];
-        var prices = PortDualSolver.Solve(
-            learned.Select(j => w.EstimatedQuality[j]).ToArray(),
-            learned.Select(j => w.EstimatedCost[j]).ToArray(),
-            budgets, options.Epsilon, options.Alpha);
-        var gamma = prices.Succeeded ? prices.Gamma : new double[m];
-
+        var gamma = new double[m];
+        var nextUpdate = learn;
         var scores = new double[m];
         var ranked = new int[m];
-        for (var k = learn; k < order.Length; k++)
+        for (var k = learn; k < n; k++)
         {
+            if (k == nextUpdate)
+            {
+                gamma = LearnPrices(w, order[..k], k == learn ? budgets : remaining,
+                    k == learn ? options.Epsilon : (double)k / (n - k), options) ?? gamma;
+                nextUpdate = options.Updates == PriceUpdates.Doubling ? 2 * k : n;
+            }
+
             var j = order[k];
             for (var i = 0; i < m; i++)
             {
@@ -129,7 +157,7 @@ public static class Port
 
             Array.Sort(ranked, (a, b) => scores[b].CompareTo(scores[a]) != 0 ? scores[b].CompareTo(scores[a]) : a.CompareTo(b));
             var tries = options.OnExhausted == ExhaustedBudget.Fallback ? m : 1;
-            for (var t = 0; t < tries; t++)
+            for (var t = 0; t < tries && scores[ranked[t]] >= 0; t++)
             {
                 var i = ranked[t];
                 if (remaining[i] >= w.TrueCost[j][i])
@@ -141,6 +169,19 @@ public static class Port
         }
 
         return new PortRun(performance, cost, served, gamma, budgets);
+    }
+
+    /// <summary>
+    /// γ from the queries seen so far: the first time against the whole budgets scaled by ε, later against
+    /// what remains scaled by seen / still to come. Null when the LP fails (the old prices stay).
+    /// </summary>
+    private static double[]? LearnPrices(PortWorkload w, int[] seen, double[] budgets, double scale, PortOptions options)
+    {
+        var prices = PortDualSolver.Solve(
+            seen.Select(j => w.EstimatedQuality[j]).ToArray(),
+            seen.Select(j => w.EstimatedCost[j]).ToArray(),
+            budgets.Select(b => Math.Max(0, b)).ToArray(), scale, options.Alpha, options.GammaCap);
+        return prices.Succeeded ? prices.Gamma : null;
     }
 
     /// <summary>

@@ -29,7 +29,7 @@ internal static class EvalVerb
           --history    labelled prompts the estimator learns from (comma-separated files)
           --queries    labelled prompts to route (same format); their scores are the truth
           --prices     price table, JSON {model: {"input_price": USD/1M, "output_price": USD/1M}} (LLMRouter's default_llm.json)
-          --policies   any of flare, flare-knn5, port, port-fallback, threshold, best-quality, cheapest, random, round-robin (default: all)
+          --policies   any of flare, flare-knn5, port, port-fallback, port-once, threshold, best-quality, cheapest, random, round-robin (default: all)
           --budget     PORT's budget factor × (cheapest model on every query) (default 1.0)
           --seeds      arrival orders for PORT and random (default 10)
           --port-alpha PORT's scale from quality to USD per query (default 1e-4, the paper's)
@@ -248,11 +248,14 @@ internal static class EvalVerb
         };
         foreach (var port in r.Port)
         {
-            result[port.Mode == "port" ? "port" : "port_fallback"] = new JsonObject
+            result[port.Mode.Replace('-', '_')] = new JsonObject
             {
-                ["protocol"] = port.Mode == "port"
-                    ? "PORT paper: budget = cheapest model on every query × budget factor, weighted split, ε = 0.025, drop on exhausted budget, plain k=5 estimates"
-                    : "Flare's fallback: as PORT, but a query whose model has no budget left goes to the best-scoring model that still has some",
+                ["protocol"] = port.Mode switch
+                {
+                    "port" => "PORT paper's protocol: budget = cheapest model on every query × budget factor, weighted split, ε = 0.025, drop on exhausted budget, plain k=5 estimates; prices learned from the first ε and re-learned each time the stream seen doubles (Flare)",
+                    "port_once" or "port-once" => "As port, but prices learned once from the first ε, as in the paper",
+                    _ => "Flare's fallback: as port, but a query whose model has no budget left goes to the next model with a positive score that still has some",
+                },
                 ["budget_factor"] = port.BudgetFactor,
                 ["seeds"] = port.Seeds,
                 ["perf"] = port.Perf,

@@ -43,7 +43,7 @@ public sealed record EvalResult(
 public static class EvalRunner
 {
     public static readonly IReadOnlyList<string> AllPolicies =
-        ["flare", "flare-knn5", "port", "port-fallback", "threshold", "best-quality", "cheapest", "random", "round-robin"];
+        ["flare", "flare-knn5", "port", "port-fallback", "port-once", "threshold", "best-quality", "cheapest", "random", "round-robin"];
 
     public static EvalResult Run(IReadOnlyList<HistoryEntry> history, IReadOnlyList<HistoryEntry> queries,
         IReadOnlyDictionary<string, ModelPrice>? prices, EvalOptions options, ITokenCounter tokens)
@@ -70,53 +70,53 @@ public static class EvalRunner
                 "cheapest" => [flare.Score(OfflineRouters.Cheapest(flare))],
                 "round-robin" => [flare.Score(OfflineRouters.RoundRobin(flare))],
                 "random" => Enumerable.Range(0, options.Seeds).Select(seed => flare.Score(OfflineRouters.Random(flare, seed))).ToList(),
-                "port" => PortSweep(knn5, ExhaustedBudget.Drop, options),
-                "port-fallback" => PortSweep(knn5, ExhaustedBudget.Fallback, options),
+                "port" => PortSweep(knn5, ExhaustedBudget.Drop, PriceUpdates.Doubling, options),
+                "port-fallback" => PortSweep(knn5, ExhaustedBudget.Fallback, PriceUpdates.Doubling, options),
+                "port-once" => PortSweep(knn5, ExhaustedBudget.Drop, PriceUpdates.Once, options),
                 _ => throw new ArgumentException($"Unknown policy '{policy}'. Known: {string.Join(", ", AllPolicies)}."),
             };
             curves[policy] = points;
         }
 
         var portFigures = new List<PortFigures>();
-        if (options.Policies.Contains("port"))
+        foreach (var (name, mode, updates) in PortVariants.Where(v => options.Policies.Contains(v.Name)))
         {
-            portFigures.Add(PortProtocol(knn5, ExhaustedBudget.Drop, options));
-        }
-
-        if (options.Policies.Contains("port-fallback"))
-        {
-            portFigures.Add(PortProtocol(knn5, ExhaustedBudget.Fallback, options));
+            portFigures.Add(PortProtocol(name, knn5, mode, updates, options));
         }
 
         return new EvalResult(RouterEvaluation.Evaluate(flare, curves), portFigures, assumptions, history.Count, queries.Count);
     }
 
+    /// <summary>PORT as Flare runs it (prices re-learned as the stream doubles; drop, or Flare's fallback) and as the paper does (prices learned once).</summary>
+    private static readonly (string Name, ExhaustedBudget Mode, PriceUpdates Updates)[] PortVariants =
+        [("port", ExhaustedBudget.Drop, PriceUpdates.Doubling), ("port-fallback", ExhaustedBudget.Fallback, PriceUpdates.Doubling), ("port-once", ExhaustedBudget.Drop, PriceUpdates.Once)];
+
     /// <summary>PORT's points for AIQ: one per budget factor, each the mean over arrival orders of (cost, quality) per query.</summary>
-    private static List<CostQuality> PortSweep(EvaluationSet s, ExhaustedBudget mode, EvalOptions options)
+    private static List<CostQuality> PortSweep(EvaluationSet s, ExhaustedBudget mode, PriceUpdates updates, EvalOptions options)
     {
         var w = new PortWorkload(s.EstimatedQuality, s.EstimatedCost, Zeroed(s.TrueQuality), s.TrueCost);
         double[] factors = [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13, 20, 40];
         return factors.Select(f =>
         {
             var runs = Enumerable.Range(0, options.Seeds).Select(seed =>
-                Port.Run(w, Order(s.Queries, seed), new PortOptions { BudgetFactor = f, OnExhausted = mode, Seed = seed, Alpha = options.PortAlpha, Epsilon = options.PortEpsilon })).ToList();
+                Port.Run(w, Order(s.Queries, seed), new PortOptions { BudgetFactor = f, OnExhausted = mode, Updates = updates, Seed = seed, Alpha = options.PortAlpha, Epsilon = options.PortEpsilon })).ToList();
             return new CostQuality(runs.Average(r => r.Cost) / s.Queries, runs.Average(r => r.Performance) / s.Queries);
         }).ToList();
     }
 
     /// <summary>The paper's table: budget = cheapest model on every query × factor, weighted split, ε = 0.025, mean over seeds.</summary>
-    private static PortFigures PortProtocol(EvaluationSet s, ExhaustedBudget mode, EvalOptions options)
+    private static PortFigures PortProtocol(string name, EvaluationSet s, ExhaustedBudget mode, PriceUpdates updates, EvalOptions options)
     {
         var w = new PortWorkload(s.EstimatedQuality, s.EstimatedCost, Zeroed(s.TrueQuality), s.TrueCost);
         var runs = Enumerable.Range(0, options.Seeds).Select(seed =>
         {
             var order = Order(s.Queries, seed);
-            var portOptions = new PortOptions { BudgetFactor = options.BudgetFactor, OnExhausted = mode, Seed = seed, Alpha = options.PortAlpha, Epsilon = options.PortEpsilon };
+            var portOptions = new PortOptions { BudgetFactor = options.BudgetFactor, OnExhausted = mode, Updates = updates, Seed = seed, Alpha = options.PortAlpha, Epsilon = options.PortEpsilon };
             return (Run: Port.Run(w, order, portOptions), Opt: Port.ApproximateOptimum(w, order, portOptions));
         }).ToList();
         var perf = runs.Average(r => r.Run.Performance);
         var opt = runs.Average(r => r.Opt.Performance);
-        return new PortFigures(mode == ExhaustedBudget.Drop ? "port" : "port-fallback", perf, runs.Average(r => r.Run.Cost),
+        return new PortFigures(name, perf, runs.Average(r => r.Run.Cost),
             runs.Average(r => r.Run.Served), opt, opt > 0 ? perf / opt : double.NaN, options.Seeds, options.BudgetFactor);
     }
 

@@ -83,6 +83,40 @@ public sealed class PortTests
         Assert.True(ratios.Average() >= 0.85, $"PORT reached {ratios.Average():P1} of the approximate optimum");
     }
 
+    /// <summary>
+    /// With ε = 0.025 of 400 queries PORT learns from 10; re-learning the prices as the stream doubles
+    /// must not do worse than learning once, over the same arrival orders.
+    /// </summary>
+    [Fact]
+    public void Run_DoublingUpdates_AtLeastAsGoodAsOnce()
+    {
+        var w = Workload(400, seed: 3);
+        double Total(PriceUpdates updates) => Enumerable.Range(0, 8).Sum(seed =>
+            Port.Run(w, Shuffled(w.Queries, seed), new PortOptions { Seed = seed, BudgetFactor = 1.5, Updates = updates }).Performance);
+
+        Assert.True(Total(PriceUpdates.Doubling) >= Total(PriceUpdates.Once),
+            $"doubling {Total(PriceUpdates.Doubling):F2} < once {Total(PriceUpdates.Once):F2}");
+    }
+
+    /// <summary>
+    /// One model, 40 queries of cost 1 alternating quality 0.9 and 0.05, budget for 10 (factor 0.25). The
+    /// price settles between 0.05 and 0.9, so after the one learning query the 0.05 queries score below
+    /// the drop option and the budget goes to 0.9 queries only: at least 9 × 0.9. Routing every query to
+    /// the argmax model instead would spend the budget on the first 10 arrivals, about half of them 0.05.
+    /// </summary>
+    [Fact]
+    public void Run_QueriesWorthLessThanTheirPrice_Dropped_BudgetGoesToBetterOnes()
+    {
+        var q = Enumerable.Range(0, 40).Select(j => new[] { j % 2 == 0 ? 0.9 : 0.05 }).ToArray();
+        var c = Enumerable.Range(0, 40).Select(_ => new[] { 1.0 }).ToArray();
+        var w = new PortWorkload(q, c, q, c);
+
+        var run = Port.Run(w, Enumerable.Range(0, 40).ToArray(), new PortOptions { Alpha = 1, BudgetFactor = 0.25, Seed = 2 });
+
+        Assert.True(run.Cost <= 10 + 1e-9, $"spent {run.Cost}");
+        Assert.True(run.Performance >= 9 * 0.9 - 1e-9, $"performance {run.Performance:F2} from {run.Served} served");
+    }
+
     [Fact]
     public void Budgets_WeightedSplit_FollowsSqrtQualityOverCost()
     {
