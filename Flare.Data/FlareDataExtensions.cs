@@ -35,6 +35,10 @@ public static class FlareDataExtensions
         services.AddSingleton<Gateway.ApiKeyStore>();
         services.AddSingleton<Profiling.ProfilingChangeSignal>();
         services.AddSingleton<Profiling.ProfilingStore>();
+        services.AddSingleton<Plans.PlanChangeSignal>();
+        services.AddSingleton<Plans.PlanStore>();
+        services.AddSingleton<History.HistoryChangeSignal>();
+        services.AddSingleton<History.HistoryStore>();
         services.AddSingleton(TimeProvider.System);
         return services;
     }

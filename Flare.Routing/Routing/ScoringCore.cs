@@ -1,11 +1,30 @@
 namespace Flare.Routing.Routing;
 
+/// <summary>Where a candidate's quality estimate q̂ came from; sent back in <c>x-flare-estimate</c>.</summary>
+public enum EstimateSource : byte
+{
+    /// <summary>Not estimated: the policy needs no estimates.</summary>
+    None,
+
+    /// <summary>The history knows nothing of the model: q̂ and L̂ are the configured neutral defaults.</summary>
+    Default,
+
+    /// <summary>The history has the model but no neighbour of this prompt scored it: q̂ is the model's mean (its prior).</summary>
+    Prior,
+
+    /// <summary>Neighbours of this prompt in the routing history scored the model.</summary>
+    History,
+}
+
 /// <summary>Per-request predictions for one candidate (ROUTING.md §1): q̂, L̂_out, ĉ and ℓ̂.</summary>
 /// <param name="Quality">q̂: expected quality in [0, 1].</param>
 /// <param name="OutputTokens">L̂_out: expected output tokens.</param>
 /// <param name="CostUsd">ĉ: expected cost, USD.</param>
-/// <param name="LatencyMs">ℓ̂: expected latency at the deployment's current load, ms.</param>
-public readonly record struct CandidateEstimate(double Quality, double OutputTokens, double CostUsd, double LatencyMs);
+/// <param name="LatencyMs">ℓ̂: expected latency at the deployment's current load, ms (end to end on the request path).</param>
+/// <param name="TtftMs">Expected time to first token at that load, ms (0 when not estimated).</param>
+/// <param name="Source">Where q̂ came from.</param>
+public readonly record struct CandidateEstimate(
+    double Quality, double OutputTokens, double CostUsd, double LatencyMs, double TtftMs = 0, EstimateSource Source = EstimateSource.None);
 
 /// <summary>
 /// An operating point: the operator's trade-off weights over normalised objectives and the optimizer's

@@ -16,6 +16,15 @@ public static class BunitSetup
         ctx.Services.AddSingleton(db.Store);
         ctx.Services.AddSingleton(db.Changes);
         ctx.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new Flare.Web.Hosting.FlareOptions()));
+
+        // What the live pages read (the overview on Home): an empty fleet's routing state, its meter, no profiles.
+        var routing = new Flare.Web.Gateway.RoutingState([new Flare.Routing.Routing.LeastOutstandingPolicy()]);
+        var metrics = new Flare.Web.Gateway.FlareMetrics(routing);
+        ctx.Services.AddSingleton(TimeProvider.System);
+        ctx.Services.AddSingleton(routing);
+        ctx.Services.AddSingleton(metrics);
+        ctx.Services.AddSingleton(new Flare.Web.Traffic.TrafficMonitor(metrics, TimeProvider.System));
+        ctx.Services.AddSingleton<Flare.Routing.Profiles.IProfileSource>(new StaticProfileSource());
         services?.Invoke(ctx.Services);
         ctx.Render<MudPopoverProvider>();
         ctx.Render<MudSnackbarProvider>();

@@ -22,6 +22,9 @@ public sealed class FlareServer : IAsyncDisposable
         _extraArgs = extraArgs;
     }
 
+    /// <summary>Registrations applied after Flare's own (see <see cref="FlareHost.Build"/>); set before <see cref="StartAsync"/>.</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
     public string DataDirectory { get; }
     public bool Demo { get; }
     public Uri BaseAddress { get; private set; } = null!;
@@ -37,7 +40,7 @@ public sealed class FlareServer : IAsyncDisposable
             "--Flare:HostEmulator=false",
             "--Flare:DemoTrafficPerSecond=0",
             .. _extraArgs,
-        ]);
+        ], ConfigureServices);
         try
         {
             await _app.StartAsync(ct);

@@ -19,7 +19,7 @@ public static class ApiHosting
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "Flare control-plane API";
-            doc.Info.Description = "Registry of GPU types, the GPU pool, models and deployments. Errors are RFC 9457 problem details.";
+            doc.Info.Description = "Registry of GPU types, the GPU pool, models and deployments; profiling; routing plans. Errors are RFC 9457 problem details.";
             return Task.CompletedTask;
         }));
     }
@@ -30,6 +30,7 @@ public static class ApiHosting
         var api = app.MapGroup("/api");
         api.MapRegistryApi();
         Profiling.ProfilingApi.MapProfilingApi(api);
+        Plans.PlansApi.MapPlansApi(api);
         api.MapFallback(() => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found",
             detail: "No /api endpoint matches this path and method. The OpenAPI document at /openapi/v1.json lists them."));
     }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using Flare.Data.Gateway;
 using Flare.Routing.Routing;
+using Flare.Web.History;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -13,6 +14,12 @@ namespace Flare.Web.Gateway;
 /// snapshot, the policy's choice, forwarding with YARP (retrying on another deployment while nothing has
 /// reached the client), then usage, cost, metrics and the request log — the last two off the critical path.
 /// </summary>
+/// <remarks>
+/// A request naming a registered model goes least-outstanding among its deployments and touches no plan, prompt or
+/// estimate. A request naming a router (<c>flare</c>) routes by the live plan; one naming a policy (<c>port</c>,
+/// <c>best-quality</c>, …) by that policy's plan (<see cref="PlanBook"/>). Only when that policy scores candidates is the
+/// prompt extracted and estimated, once, before the decision.
+/// </remarks>
 public sealed partial class GatewayHandler(
     IHttpForwarder forwarder,
     UpstreamClientPool clients,
@@ -20,6 +27,8 @@ public sealed partial class GatewayHandler(
     ApiKeyAuthenticator keys,
     RequestLogWriter requestLog,
     FlareMetrics metrics,
+    CandidateEstimation estimation,
+    RecentPrompts recentPrompts,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<GatewayHandler> log)
@@ -99,14 +108,27 @@ public sealed partial class GatewayHandler(
         var snapshot = routing.Snapshot;
         var policy = routing.DefaultPolicy;
         entry.Policy = policy.Name;
+        ActivePlan? plan = null;
         IReadOnlyList<DeploymentTarget> targets;
         if (snapshot.ByModel.TryGetValue(body.Model, out var forModel))
         {
             targets = forModel;
         }
-        else if (Array.IndexOf(_options.RouterNames, body.Model) >= 0)
+        else if (ResolvePlan(body.Model) is { } routed)
         {
+            plan = routed;
+            policy = plan.Router;
             targets = snapshot.Deployments;
+            SetPlanHeaders(http.Response, plan);
+        }
+        else if (RoutingPolicies.IsPlanPolicy(body.Model))
+        {
+            entry.Policy = body.Model;
+            entry.ErrorType = OpenAIError.Unavailable;
+            await OpenAIError.WriteAsync(http, 503,
+                $"The '{body.Model}' router needs a computed routing plan and none is ready. Create one on the Plans page or with POST /api/plans.",
+                OpenAIError.Unavailable, "model", "plan_not_ready");
+            return;
         }
         else
         {
@@ -115,7 +137,10 @@ public sealed partial class GatewayHandler(
             return;
         }
 
-        var candidates = new Candidate[targets.Count];
+        entry.Policy = policy.Name;
+
+        using var rented = new RentedCandidates(targets.Count);
+        var candidates = rented.Array;
         var count = 0;
         foreach (var t in targets)
         {
@@ -133,6 +158,13 @@ public sealed partial class GatewayHandler(
             return;
         }
 
+        string? prompt = null;
+        if (plan is not null && policy.NeedsEstimates)
+        {
+            prompt = body.PromptText();
+            estimation.Fill(candidates.AsSpan(0, count), prompt, body.MaxOutputTokens());
+        }
+
         var capture = new UsageCaptureStream(http.Response.Body, body.Stream);
         http.Response.Body = capture;
         var timing = new RequestTiming(started);
@@ -145,6 +177,8 @@ public sealed partial class GatewayHandler(
 
         DeploymentTarget? served = null;
         AttemptContext? last = null;
+        RoutingRequest decision = default;
+        Candidate chosen = default;
         for (var attempt = 0; attempt < _options.MaxAttempts && count > 0; attempt++)
         {
             if (attempt > 0 && Stopwatch.GetElapsedTime(started).TotalSeconds > _options.RetryBudgetSeconds)
@@ -152,13 +186,26 @@ public sealed partial class GatewayHandler(
                 break;
             }
 
-            var pick = policy.Choose(new RoutingRequest(body.Model, body.Length / 4, attempt), candidates.AsSpan(0, count));
+            decision = new RoutingRequest(body.Model, body.Length / 4, attempt, entry.TimestampUtc);
+            var pick = policy.Choose(decision, candidates.AsSpan(0, count));
+            if (pick == RoutingDecision.BudgetExhausted && attempt == 0)
+            {
+                await DropForBudgetAsync(http, entry, policy, plan!);
+                return;
+            }
+
             if (pick < 0)
             {
                 break;
             }
 
-            var (target, state) = candidates[pick];
+            chosen = candidates[pick];
+            if (plan is not null && policy.NeedsEstimates)
+            {
+                http.Response.Headers["x-flare-estimate"] = EstimateHeader(chosen.Estimate.Source);
+            }
+
+            var (target, state, _) = chosen;
             var context = new AttemptContext
             {
                 Target = target,
@@ -207,9 +254,18 @@ public sealed partial class GatewayHandler(
             Eject(state, target);
             metrics.Retries.Add(1, new KeyValuePair<string, object?>("deployment", target.Name));
             LogRetry(target.Name, context.RetryableStatus?.ToString() ?? error.ToString(), entry.RequestId);
+            if (plan is not null)
+            {
+                policy.Settle(decision, chosen, null);
+            }
+
             candidates[pick] = candidates[--count];
             http.Response.Clear();
             http.Response.Headers["x-flare-request-id"] = entry.RequestId;
+            if (plan is not null)
+            {
+                SetPlanHeaders(http.Response, plan);
+            }
         }
 
         if (served is null)
@@ -240,6 +296,53 @@ public sealed partial class GatewayHandler(
             entry.CostUsd = served.CostUsd(input, output, e2e, Math.Max(1, routing.State(served.Id).InFlight + 1));
             key.Charge(keys.Now, input + output);
         }
+
+        var succeeded = http.Response.StatusCode < 400 && entry.ErrorType is null;
+        if (plan is not null)
+        {
+            // What a budgeted policy reserved becomes what the request cost (its estimate when usage did not come back).
+            policy.Settle(decision, chosen, succeeded ? entry.CostUsd ?? chosen.Estimate.CostUsd : null);
+        }
+
+        if (succeeded && (plan is not null || _options.RememberAllPrompts))
+        {
+            prompt ??= body.PromptText();
+            recentPrompts.Remember(entry.RequestId, new RecentPrompt(prompt, served.ModelName, entry.OutputTokens, entry.CostUsd, time.GetUtcNow().UtcDateTime));
+        }
+    }
+
+    /// <summary>The plan a router name (the live plan) or a policy name routes by; null for anything else.</summary>
+    private ActivePlan? ResolvePlan(string model)
+    {
+        var plans = routing.Plans;
+        return Array.IndexOf(_options.RouterNames, model) >= 0 ? plans.Live : plans.ForPolicy(model);
+    }
+
+    private static void SetPlanHeaders(HttpResponse response, ActivePlan plan)
+    {
+        response.Headers["x-flare-policy"] = plan.Policy;
+        response.Headers["x-flare-plan"] = plan.Header;
+    }
+
+    private static string EstimateHeader(EstimateSource source) => source switch
+    {
+        EstimateSource.History => "history",
+        EstimateSource.Prior => "prior",
+        _ => "default",
+    };
+
+    /// <summary>
+    /// PORT's drop: 429, because the request is refused for a quota that refills (OpenAI answers an exhausted quota with
+    /// 429 too, so SDKs raise their rate-limit error), with <c>Retry-After</c> at the start of the next budget period.
+    /// </summary>
+    private static Task DropForBudgetAsync(HttpContext http, RequestLogEntity entry, IRoutingPolicy policy, ActivePlan plan)
+    {
+        entry.ErrorType = OpenAIError.RateLimit;
+        var wait = (policy as IBudgetedPolicy)?.UntilNextPeriod(entry.TimestampUtc) ?? TimeSpan.FromMinutes(1);
+        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return OpenAIError.WriteAsync(http, 429,
+            $"Routing plan {plan.Header} ({policy.Name}) drops this request: its budget for this period is spent; it refills in {wait.TotalMinutes:0.#} min.",
+            OpenAIError.RateLimit, "model", "budget_exhausted");
     }
 
     private void Eject(DeploymentState state, DeploymentTarget target)
@@ -311,6 +414,15 @@ public sealed partial class GatewayHandler(
         }
 
         requestLog.Enqueue(entry);
+    }
+
+    /// <summary>The request's candidates in a pooled array: no allocation per request once the pool is warm.</summary>
+    private readonly struct RentedCandidates(int length) : IDisposable
+    {
+        public Candidate[] Array { get; } = ArrayPool<Candidate>.Shared.Rent(length);
+
+        // Cleared so the pool does not keep snapshots' targets alive.
+        public void Dispose() => ArrayPool<Candidate>.Shared.Return(Array, clearArray: true);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deployment {Deployment} failed before the first byte ({Reason}); retrying request {RequestId} elsewhere")]

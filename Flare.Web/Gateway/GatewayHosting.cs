@@ -1,6 +1,8 @@
 using Flare.Data.Gateway;
 using Flare.Routing.Routing;
+using Flare.Web.History;
 using Flare.Web.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Flare.Web.Gateway;
@@ -12,6 +14,11 @@ public static class GatewayHosting
     {
         var services = builder.Services;
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<CandidateEstimation>();
+
+        // What /v1/feedback labels; the history feature may have registered it already.
+        services.TryAddSingleton<RecentPrompts>(_ => new RecentPrompts());
         services.AddHttpForwarder();
         services.AddSingleton<IRoutingPolicy, LeastOutstandingPolicy>();
         services.AddSingleton<RoutingState>();
@@ -52,10 +59,14 @@ public static class GatewayHosting
             return;
         }
 
+        // Registered models, then the router names (the live plan), then each policy's name (its plan) not shadowed by either.
         var snapshot = routing.Snapshot;
+        var routers = options.Value.RouterNames
+            .Concat(RoutingPolicies.PlanPolicies.Where(p => !snapshot.ByModel.ContainsKey(p)))
+            .Distinct(StringComparer.Ordinal);
         var models = snapshot.ByModel.Keys.Order(StringComparer.Ordinal)
             .Select(name => new { id = name, @object = "model", created = 0, owned_by = "flare", deployments = snapshot.ByModel[name].Length })
-            .Concat(options.Value.RouterNames.Select(name => new { id = name, @object = "model", created = 0, owned_by = "flare-router", deployments = snapshot.Deployments.Count }));
+            .Concat(routers.Select(name => new { id = name, @object = "model", created = 0, owned_by = "flare-router", deployments = snapshot.Deployments.Count }));
         await http.Response.WriteAsJsonAsync(new { @object = "list", data = models });
     }
 }

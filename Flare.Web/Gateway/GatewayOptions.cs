@@ -42,6 +42,12 @@ public sealed class GatewayOptions
     /// <summary>Write the per-request log at all. Default true.</summary>
     public bool RequestLogEnabled { get; set; } = true;
 
-    /// <summary>Router names clients may send as <c>model</c> to let Flare choose among every deployment. Default <c>flare</c>.</summary>
+    /// <summary>Router names clients may send as <c>model</c> to let Flare choose among every deployment by the live routing
+    /// plan. Default <c>flare</c>. (Each policy's name, e.g. <c>port</c>, is also accepted and routes by that policy's plan.)</summary>
     public string[] RouterNames { get; set; } = ["flare"];
+
+    /// <summary>Remember the prompt of every successful request for <c>/v1/feedback</c>, also of requests that name a
+    /// registered model. Default false: routed requests (a router or policy name) are always remembered, since their prompt
+    /// is read anyway; reading it on the plain model path would cost that path allocations it otherwise does not make.</summary>
+    public bool RememberAllPrompts { get; set; }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
 
 namespace Flare.Web.Gateway;
@@ -140,6 +141,78 @@ internal sealed class RequestBody : IDisposable
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// The prompt text the estimator embeds: the chat messages' contents joined with newlines (text parts of multi-part
+    /// contents only), or the completion prompt (the strings of an array prompt joined). Read only when a policy or the
+    /// recent-prompt memory needs it: it allocates the text.
+    /// </summary>
+    public string PromptText()
+    {
+        var root = _doc.RootElement;
+        var text = new StringBuilder();
+        if (root.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var message in messages.EnumerateArray())
+            {
+                if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("content", out var content))
+                {
+                    AppendText(text, content);
+                }
+            }
+        }
+        else if (root.TryGetProperty("prompt", out var prompt))
+        {
+            AppendText(text, prompt);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The request's cap on output tokens (<c>max_completion_tokens</c>, else <c>max_tokens</c>), or null.</summary>
+    public int? MaxOutputTokens()
+    {
+        var root = _doc.RootElement;
+        foreach (var name in (ReadOnlySpan<string>)["max_completion_tokens", "max_tokens"])
+        {
+            if (root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n))
+            {
+                return n;
+            }
+        }
+
+        return null;
+    }
+
+    // A string, or an array of strings and {"type": "text", "text": …} parts; other parts (images, token ids) carry no text.
+    private static void AppendText(StringBuilder text, JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.String:
+                if (text.Length > 0)
+                {
+                    text.Append('\n');
+                }
+
+                text.Append(value.GetString());
+                break;
+            case JsonValueKind.Array:
+                foreach (var part in value.EnumerateArray())
+                {
+                    if (part.ValueKind == JsonValueKind.String)
+                    {
+                        AppendText(text, part);
+                    }
+                    else if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
+                    {
+                        AppendText(text, t);
+                    }
+                }
+
+                break;
+        }
     }
 
     public void Dispose() => _doc.Dispose();

@@ -9,18 +9,27 @@ namespace Flare.Web.Gateway;
 
 /// <summary>
 /// The data plane's view of the fleet: the current immutable <see cref="RoutingSnapshot"/> (swapped
-/// atomically on every registry change), each deployment's live state, and the routing policies by name.
+/// atomically on every registry change), each deployment's live state, the routing policies by name, and the
+/// routing plans (<see cref="PlanBook"/>, swapped atomically when a plan is activated or computed).
 /// </summary>
 public sealed class RoutingState(IEnumerable<IRoutingPolicy> policies)
 {
     private readonly ConcurrentDictionary<int, DeploymentState> _states = new();
     private readonly Dictionary<string, IRoutingPolicy> _policies = policies.ToDictionary(p => p.Name, StringComparer.Ordinal);
     private RoutingSnapshot _snapshot = RoutingSnapshot.Empty;
+    private PlanBook _plans = PlanBook.Default;
 
     public RoutingSnapshot Snapshot => Volatile.Read(ref _snapshot);
 
-    /// <summary>The policy requests use until the optimizer publishes routing plans.</summary>
+    /// <summary>The policy of requests that name a registered model: least outstanding among its deployments.</summary>
     public IRoutingPolicy DefaultPolicy => _policies[LeastOutstandingPolicy.PolicyName];
+
+    /// <summary>The plans requests that name a router or a policy route by; one volatile read per request.</summary>
+    public PlanBook Plans => Volatile.Read(ref _plans);
+
+    /// <summary>Makes <paramref name="plans"/> the ones requests route by, in one write: a request uses the plan it read
+    /// first to the end, so a switch never fails one.</summary>
+    public void PublishPlans(PlanBook plans) => Volatile.Write(ref _plans, plans);
 
     public IRoutingPolicy? Policy(string name) => _policies.GetValueOrDefault(name);
 

@@ -187,7 +187,7 @@ internal static class EvalEstimatorVerb
 
     private static string Help =>
         $$"""
-        Usage: dotnet run --project Flare.Web -- {{Name}} --history F1[,F2..] --queries F1[,F2..] --format routerbench|llmrouter|jsonl [options]
+        Usage: dotnet run --project Flare.Web -- {{Name}} --history F1[,F2..] --queries F1[,F2..] --format routerbench|llmrouter|jsonl|csv [options]
 
         Builds the estimator (built-in hashed n-gram embedder, HNSW index, o200k tokenizer) from the history files,
         estimates every query prompt and prints, as JSON: the quality MAE per model and overall, the output-length
@@ -201,6 +201,7 @@ internal static class EvalEstimatorVerb
           jsonl         One {"prompt": "...", "scores": {...}, "output_tokens": {...}?, "cost_usd": {...}? } per line.
           routerbench   RouterBench's wide CSV: sample_id, prompt, eval_name, a score column per model,
                         <model>|total_cost, <model>|model_response (output tokens counted in the response).
+          csv           One model's outcome a row: prompt, model, score, output_tokens?, cost_usd?, id? (a header).
 
         Options:
           --history FILES         Comma-separated history files (required).
@@ -238,7 +239,7 @@ internal static class EvalEstimatorVerb
 
         if (!HistoryDatasets.TryParseFormat(options.GetValueOrDefault("format"), out _))
         {
-            error = "--format must be routerbench, llmrouter or jsonl.";
+            error = "--format must be routerbench, llmrouter, jsonl or csv.";
             return false;
         }
 

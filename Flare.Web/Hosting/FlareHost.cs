@@ -2,7 +2,10 @@ using Flare.Data;
 using Flare.Data.Demo;
 using Flare.Web.Api;
 using Flare.Web.Components;
+using Flare.Web.Explorer;
 using Flare.Web.Gateway;
+using Flare.Web.History;
+using Flare.Web.Plans;
 using Flare.Web.Profiling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration.Json;
@@ -18,7 +21,10 @@ public static class FlareHost
     /// <summary>Where Flare listens unless <c>--urls</c> or <c>ASPNETCORE_URLS</c> says otherwise.</summary>
     public const string DefaultUrl = "http://127.0.0.1:5480";
 
-    public static WebApplication Build(string[] args)
+    /// <param name="args">The command line.</param>
+    /// <param name="services">Registrations applied after Flare's own, which they replace (tests swap in, say, a history
+    /// estimator of their own); none in production.</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? services = null)
     {
         // The application name is Flare.Web's even when a test process hosts it, so the static web assets
         // manifest (MudBlazor's CSS and JS) is found.
@@ -34,8 +40,12 @@ public static class FlareHost
         builder.AddFlareGateway();
         builder.AddFlareEmulator();
         builder.AddFlareProfiling();
+        builder.AddFlarePlans();
+        builder.AddFlareHistory();
         builder.AddFlareDemoTraffic();
         builder.AddFlareUi();
+        builder.AddFlareExplorer();
+        services?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.MapFlare();
@@ -106,6 +116,7 @@ public static class FlareHost
         app.MapStaticAssets();
         app.MapFlareApi();
         app.MapFlareGateway();
+        app.MapFlareHistory();
         app.MapFlareJobsDashboard();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

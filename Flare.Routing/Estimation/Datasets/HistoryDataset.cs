@@ -13,6 +13,9 @@ public enum HistoryFormat
 
     /// <summary>Flare's generic JSON Lines (<see cref="HistoryJsonl"/>).</summary>
     Jsonl,
+
+    /// <summary>Flare's generic CSV, one model's outcome a row (<see cref="HistoryCsv"/>).</summary>
+    Csv,
 }
 
 /// <summary>A problem with one record of an import; the record (or the one value) is skipped, the rest imported.</summary>
@@ -23,6 +26,21 @@ public sealed record DatasetIssue(int Record, string Message)
 {
     /// <inheritdoc />
     public override string ToString() => $"record {Record}: {Message}";
+}
+
+/// <summary>
+/// One record of a history file as a streaming read yields it: a row to import, with what was wrong with some of its
+/// values, or a record that was skipped, with why. A record with <see cref="Failure"/> is the last one: the file
+/// cannot be read past it.
+/// </summary>
+/// <param name="Line">The line the record starts on (1-based; the element's first line for a JSON array).</param>
+/// <param name="Entry">The row, or null when the record was skipped.</param>
+/// <param name="Issues">Skipped values of the row, or why the record was skipped (numbered as in <see cref="DatasetIssue.Record"/>).</param>
+/// <param name="ExternalId">The row's id in the file (RouterBench's <c>sample_id</c>, an <c>id</c> member or column), when it has one.</param>
+/// <param name="Failure">Why the file cannot be read from this record on (no header, not a JSON array, broken JSON).</param>
+public sealed record HistoryRecord(int Line, HistoryEntry? Entry, IReadOnlyList<DatasetIssue> Issues, string? ExternalId = null, string? Failure = null)
+{
+    internal static HistoryRecord Failed(int line, string reason) => new(line, null, [], null, reason);
 }
 
 /// <summary>The outcome of an import: the rows, the models they name, and what was skipped — or why nothing
@@ -83,8 +101,28 @@ public static class HistoryDatasets
         HistoryFormat.RouterBench => RouterBenchCsv.Parse(reader, tokenCounter ?? O200kTokenCounter.Shared),
         HistoryFormat.LlmRouter => LlmRouterJson.Parse(reader),
         HistoryFormat.Jsonl => HistoryJsonl.Parse(reader),
+        HistoryFormat.Csv => HistoryCsv.Parse(reader),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
+
+    /// <summary>
+    /// Reads <paramref name="stream"/> one record at a time, without holding the file in memory: what an import of a
+    /// large file commits in batches. Text is UTF-8 (a byte-order mark is skipped).
+    /// </summary>
+    public static IEnumerable<HistoryRecord> ReadRecords(Stream stream, HistoryFormat format, ITokenCounter? tokenCounter = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return format switch
+        {
+            HistoryFormat.LlmRouter => LlmRouterJson.Read(stream),
+            HistoryFormat.RouterBench => RouterBenchCsv.Read(Text(stream), tokenCounter ?? O200kTokenCounter.Shared),
+            HistoryFormat.Jsonl => HistoryJsonl.Read(Text(stream)),
+            HistoryFormat.Csv => HistoryCsv.Read(Text(stream)),
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+        };
+
+        static StreamReader Text(Stream s) => new(s, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true);
+    }
 
     /// <summary>Reads the file at <paramref name="path"/>; a missing file is a failure, not an exception.</summary>
     public static HistoryDataset Read(string path, HistoryFormat format, ITokenCounter? tokenCounter = null)
@@ -99,12 +137,25 @@ public static class HistoryDatasets
         return Parse(reader, format, tokenCounter);
     }
 
+    /// <summary>The name <see cref="TryParseFormat"/> reads back: <c>routerbench</c>, <c>llmrouter</c>, <c>jsonl</c> or <c>csv</c>.</summary>
+    public static string Name(HistoryFormat format) => format switch
+    {
+        HistoryFormat.RouterBench => "routerbench",
+        HistoryFormat.LlmRouter => "llmrouter",
+        HistoryFormat.Jsonl => "jsonl",
+        HistoryFormat.Csv => "csv",
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+    };
+
     /// <summary>Parses a format name as the command line and configuration spell it: <c>routerbench</c>,
-    /// <c>llmrouter</c>, <c>jsonl</c> (case-insensitive).</summary>
+    /// <c>llmrouter</c>, <c>jsonl</c>, <c>csv</c> (case-insensitive).</summary>
     public static bool TryParseFormat(string? name, out HistoryFormat format)
     {
         switch (name?.ToLowerInvariant())
         {
+            case "csv":
+                format = HistoryFormat.Csv;
+                return true;
             case "routerbench":
                 format = HistoryFormat.RouterBench;
                 return true;
@@ -118,6 +169,36 @@ public static class HistoryDatasets
                 format = default;
                 return false;
         }
+    }
+
+    // The records of a whole file as one data set; a failure record fails it, keeping the issues read before.
+    internal static HistoryDataset Collect(IEnumerable<HistoryRecord> records)
+    {
+        var entries = new List<HistoryEntry>();
+        var issues = new List<DatasetIssue>();
+        foreach (var record in records)
+        {
+            issues.AddRange(record.Issues);
+            if (record.Failure is not null)
+            {
+                return HistoryDataset.Failed(record.Failure, issues);
+            }
+
+            if (record.Entry is not null)
+            {
+                entries.Add(record.Entry);
+            }
+        }
+
+        return HistoryDataset.Success(entries, issues);
+    }
+
+    // System.Text.Json's messages end with its own position ("LineNumber: 0 | BytePositionInLine: 7.", zero-based and
+    // counted from where that parse started); the issue names the line in the file instead.
+    internal static string JsonMessage(string message)
+    {
+        var at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return at > 0 ? message[..at] : message;
     }
 
     // A score must be a number in [0, 1]; anything else is reported and left out.

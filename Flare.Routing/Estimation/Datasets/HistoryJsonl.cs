@@ -11,7 +11,7 @@ namespace Flare.Routing.Estimation.Datasets;
 /// <remarks>
 /// <c>prompt</c> (string) and <c>scores</c> (object: model → number in [0, 1], or null for not graded) are required;
 /// <c>output_tokens</c> (model → whole number ≥ 0) and <c>cost_usd</c> (model → number ≥ 0) are optional and may
-/// name models without a score. Blank lines are skipped; a line that breaks a rule is reported with its number and
+/// name models without a score; <c>id</c> (string or number) is the row's id in its source, kept with the prompt. Blank lines are skipped; a line that breaks a rule is reported with its number and
 /// skipped, a bad value is reported and left out.
 /// </remarks>
 public static class HistoryJsonl
@@ -19,9 +19,16 @@ public static class HistoryJsonl
     /// <summary>Reads the lines.</summary>
     public static HistoryDataset Parse(TextReader reader)
     {
+        var data = HistoryDatasets.Collect(Read(reader));
+        return data.Succeeded && data.Entries.Count == 0 && data.Issues.Count > 0
+            ? HistoryDataset.Failed($"No line could be read; first problem: {data.Issues[0]}", data.Issues)
+            : data;
+    }
+
+    /// <summary>Reads the lines one at a time (the record number is the line number).</summary>
+    public static IEnumerable<HistoryRecord> Read(TextReader reader)
+    {
         ArgumentNullException.ThrowIfNull(reader);
-        var entries = new List<HistoryEntry>();
-        var issues = new List<DatasetIssue>();
         var number = 0;
         while (reader.ReadLine() is { } line)
         {
@@ -31,24 +38,34 @@ public static class HistoryJsonl
                 continue;
             }
 
+            var issues = new List<DatasetIssue>();
+            HistoryEntry? entry = null;
+            string? id = null;
             try
             {
                 using var document = JsonDocument.Parse(line);
-                if (Entry(document.RootElement, number, issues) is { } entry)
-                {
-                    entries.Add(entry);
-                }
+                entry = Entry(document.RootElement, number, issues);
+                id = ExternalId(document.RootElement);
             }
             catch (JsonException e)
             {
-                issues.Add(new DatasetIssue(number, $"not a JSON object: {e.Message}"));
+                issues.Add(new DatasetIssue(number, $"not a JSON object: {HistoryDatasets.JsonMessage(e.Message)}"));
             }
-        }
 
-        return entries.Count == 0 && issues.Count > 0
-            ? HistoryDataset.Failed($"No line could be read; first problem: {issues[0]}", issues)
-            : HistoryDataset.Success(entries, issues);
+            yield return new HistoryRecord(number, entry, issues, id);
+        }
     }
+
+    // An optional "id" (string or number): the row's id in its source.
+    private static string? ExternalId(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("id", out var id)
+            ? id.ValueKind switch
+            {
+                JsonValueKind.String => id.GetString(),
+                JsonValueKind.Number => id.GetRawText(),
+                _ => null,
+            }
+            : null;
 
     private static HistoryEntry? Entry(JsonElement root, int number, List<DatasetIssue> issues)
     {

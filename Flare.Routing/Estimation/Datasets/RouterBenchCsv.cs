@@ -27,22 +27,34 @@ public static class RouterBenchCsv
     };
 
     /// <summary>Reads the table; <paramref name="tokenCounter"/> counts the responses' tokens.</summary>
-    public static HistoryDataset Parse(TextReader reader, ITokenCounter tokenCounter)
+    public static HistoryDataset Parse(TextReader reader, ITokenCounter tokenCounter) => HistoryDatasets.Collect(Read(reader, tokenCounter));
+
+    /// <summary>Reads the table one row at a time (the record number is the row's first line).</summary>
+    public static IEnumerable<HistoryRecord> Read(TextReader reader, ITokenCounter tokenCounter)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(tokenCounter);
+        return ReadRows(reader, tokenCounter);
+    }
+
+    private static IEnumerable<HistoryRecord> ReadRows(TextReader reader, ITokenCounter tokenCounter)
+    {
         using var records = CsvRecords.Read(reader).GetEnumerator();
         if (!records.MoveNext())
         {
-            return HistoryDataset.Failed("The file is empty; expected a header with sample_id, prompt and one column per model.");
+            yield return HistoryRecord.Failed(1, "The file is empty; expected a header with sample_id, prompt and one column per model.");
+            yield break;
         }
 
         var header = records.Current.Fields.ConvertAll(h => h.Trim());
         var promptColumn = header.FindIndex(h => h.Equals("prompt", StringComparison.OrdinalIgnoreCase));
         if (promptColumn < 0)
         {
-            return HistoryDataset.Failed($"No 'prompt' column; the header is: {string.Join(",", header)}.");
+            yield return HistoryRecord.Failed(records.Current.Line, $"No 'prompt' column; the header is: {string.Join(",", header)}.");
+            yield break;
         }
+
+        var idColumn = header.FindIndex(h => h.Equals("sample_id", StringComparison.OrdinalIgnoreCase));
 
         var suffixed = header.Where(h => h.Contains('|')).Select(h => h[..h.IndexOf('|')]).ToHashSet(StringComparer.Ordinal);
         var models = new List<(string Name, int Score, int Cost, int Response)>();
@@ -59,15 +71,16 @@ public static class RouterBenchCsv
 
         if (models.Count == 0)
         {
-            return HistoryDataset.Failed($"No model score column; the header is: {string.Join(",", header)}.");
+            yield return HistoryRecord.Failed(records.Current.Line, $"No model score column; the header is: {string.Join(",", header)}.");
+            yield break;
         }
 
-        var entries = new List<HistoryEntry>();
-        var issues = new List<DatasetIssue>();
         while (records.MoveNext())
         {
             var (line, fields) = records.Current;
+            var issues = new List<DatasetIssue>();
             string Cell(int column) => column >= 0 && column < fields.Count ? fields[column] : "";
+            var id = Cell(idColumn).Trim() is { Length: > 0 } sampleId ? sampleId : null;
 
             var prompt = Cell(promptColumn);
             if (PythonLiteral.TryParseStringList(prompt, out var parts))
@@ -78,6 +91,7 @@ public static class RouterBenchCsv
             if (string.IsNullOrWhiteSpace(prompt))
             {
                 issues.Add(new DatasetIssue(line, "empty prompt; skipped."));
+                yield return new HistoryRecord(line, null, issues, id);
                 continue;
             }
 
@@ -133,12 +147,11 @@ public static class RouterBenchCsv
             if (outcomes.Count == 0)
             {
                 issues.Add(new DatasetIssue(line, "no score, cost or response for any model; skipped."));
+                yield return new HistoryRecord(line, null, issues, id);
                 continue;
             }
 
-            entries.Add(new HistoryEntry(prompt, outcomes));
+            yield return new HistoryRecord(line, new HistoryEntry(prompt, outcomes), issues, id);
         }
-
-        return HistoryDataset.Success(entries, issues);
     }
 }

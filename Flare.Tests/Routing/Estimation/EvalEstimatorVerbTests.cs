@@ -84,7 +84,7 @@ public sealed class EvalEstimatorVerbTests
     [Theory]
     [InlineData("--queries", "q.jsonl", "--format", "jsonl")]
     [InlineData("--history", "h.jsonl", "--format", "jsonl")]
-    [InlineData("--history", "h.jsonl", "--queries", "q.jsonl", "--format", "csv")]
+    [InlineData("--history", "h.jsonl", "--queries", "q.jsonl", "--format", "xml")]
     [InlineData("--history", "h.jsonl", "--queries", "q.jsonl", "--format", "jsonl", "--k", "0")]
     [InlineData("--history", "h.jsonl", "--queries", "q.jsonl", "--format", "jsonl", "--shrinkage", "-1")]
     [InlineData("--history", "h.jsonl", "--queries", "q.jsonl", "--format", "jsonl", "--bogus", "1")]

@@ -26,11 +26,17 @@ public sealed class GatewayFixture : IAsyncDisposable
     public RegistryStore Store => Flare.Services.GetRequiredService<RegistryStore>();
     public HttpClient Client { get; private set; } = null!;
 
-    public static async Task<GatewayFixture> StartAsync(params string[] flareArgs)
+    public static Task<GatewayFixture> StartAsync(params string[] flareArgs) => StartAsync(null, flareArgs);
+
+    /// <param name="services">Registrations applied after Flare's own (a history estimator of the test's, say).</param>
+    public static async Task<GatewayFixture> StartAsync(Action<IServiceCollection>? services, params string[] flareArgs)
     {
         var f = new GatewayFixture();
         f._emulator = await EmulatorServer.StartAsync(f._fleet);
-        f.Flare = new FlareServer(f._dir.Path, demo: false, [$"--Flare:BootstrapApiKey={ClientKey}", "--Flare:Gateway:ProbeIntervalSeconds=0.2", .. flareArgs]);
+        f.Flare = new FlareServer(f._dir.Path, demo: false, [$"--Flare:BootstrapApiKey={ClientKey}", "--Flare:Gateway:ProbeIntervalSeconds=0.2", .. flareArgs])
+        {
+            ConfigureServices = services,
+        };
         await f.Flare.StartAsync();
         f.Client = f.Flare.CreateClient();
         f.Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ClientKey);
@@ -39,12 +45,15 @@ public sealed class GatewayFixture : IAsyncDisposable
     }
 
     /// <summary>Registers a model (once) and an emulated deployment of it served by a fresh emulator backend.</summary>
-    public async Task<DeploymentView> AddDeploymentAsync(string model, string name, EmulatorFaultOptions? faults = null, string? baseUrl = null, string? apiKey = null)
+    /// <param name="pricePerMTokUsd">The model's API price per million tokens, in and out (default: the Llama 8B sample's $0.20).</param>
+    public async Task<DeploymentView> AddDeploymentAsync(
+        string model, string name, EmulatorFaultOptions? faults = null, string? baseUrl = null, string? apiKey = null, double? pricePerMTokUsd = null)
     {
         _fleet.AddOrUpdate(name, new EmulatorBackendOptions { Profile = Profile, TimeScale = 50, Seed = 7, Faults = faults ?? EmulatorFaultOptions.None });
         var models = await Store.ListModelsAsync();
+        var sample = pricePerMTokUsd is { } price ? Samples.Llama8B with { InputPricePerMTokUsd = price, OutputPricePerMTokUsd = price } : Samples.Llama8B;
         var modelId = models.FirstOrDefault(m => m.Name == model)?.Id
-            ?? (await Store.CreateModelAsync(Samples.Llama8B with { Name = model })).Value!.Id;
+            ?? (await Store.CreateModelAsync(sample with { Name = model })).Value!.Id;
         var outcome = await Store.CreateDeploymentAsync(new DeploymentInput
         {
             Name = name,
