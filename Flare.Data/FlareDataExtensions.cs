@@ -28,6 +28,10 @@ public static class FlareDataExtensions
                 Pooling = true,
             }.ToString();
             o.UseSqlite(connectionString, sql => sql.MigrationsAssembly(SqliteMigrationsAssembly));
+            if (sp.GetService<Security.ISecretProtector>() is { } protector)
+            {
+                o.AddInterceptors(new Security.SecretsInterceptor(protector));
+            }
         });
         services.AddSingleton<RegistryChangeSignal>();
         services.AddSingleton<RegistryStore>();

@@ -34,6 +34,7 @@ public static class FlareAuth
         services.AddSingleton<AdminToken>();
         services.AddSingleton<AdminAccounts>();
         services.AddHostedService<FirstAdminInitializer>();
+        DataProtectionSecrets.AddFlareDataProtection(builder);
 
         var admin = builder.Configuration.GetSection(AdminOptions.Section).Get<AdminOptions>() ?? new AdminOptions();
         services.AddAuthentication(SelectorScheme)
