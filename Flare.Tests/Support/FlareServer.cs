@@ -27,6 +27,9 @@ public sealed class FlareServer : IAsyncDisposable
     public Uri BaseAddress { get; private set; } = null!;
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("Not started.");
 
+    /// <summary>Registrations applied after Flare's own (say, a logger provider that records errors); set before starting.</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
     public async Task StartAsync(CancellationToken ct = default)
     {
         _app = FlareHost.Build([
@@ -38,7 +41,7 @@ public sealed class FlareServer : IAsyncDisposable
             "--Flare:DemoTrafficPerSecond=0",
             .. AdminCredentials.Args,
             .. _extraArgs,
-        ]);
+        ], ConfigureServices);
         try
         {
             await _app.StartAsync(ct);

@@ -19,7 +19,10 @@ public static class FlareHost
     /// <summary>Where Flare listens unless <c>--urls</c> or <c>ASPNETCORE_URLS</c> says otherwise.</summary>
     public const string DefaultUrl = "http://127.0.0.1:5480";
 
-    public static WebApplication Build(string[] args)
+    /// <param name="args">The command line.</param>
+    /// <param name="services">Registrations applied after Flare's own, which they replace (tests swap in, say, a history
+    /// estimator of their own); none in production.</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? services = null)
     {
         // The application name is Flare.Web's even when a test process hosts it, so the static web assets
         // manifest (MudBlazor's CSS and JS) is found.
@@ -38,6 +41,7 @@ public static class FlareHost
         builder.AddFlareProfiling();
         builder.AddFlareDemoTraffic();
         builder.AddFlareUi();
+        services?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.MapFlare();
