@@ -84,6 +84,9 @@ public sealed class ProfilingRestartTests
             child.Dispose();
         }
 
+        // The file a SIGKILL left behind (WAL included) is a sound database.
+        Assert.Equal("ok", await IntegrityCheck.RunAsync(Path.Combine(dir.Path, "flare.db"), ct));
+
         // Started again on the same database: the run is interrupted, nothing recorded is lost.
         await using var flare = new FlareServer(dir.Path, demo: false);
         await flare.StartAsync(ct);
