@@ -28,6 +28,13 @@ public static class FlareDataExtensions
                 Pooling = true,
             }.ToString();
             o.UseSqlite(connectionString, sql => sql.MigrationsAssembly(SqliteMigrationsAssembly));
+            if (sp.GetService<Security.ISecretProtector>() is { } protector)
+            {
+                // One interceptor per host (its key ring is the host's). EF Core builds an internal service provider per
+                // distinct interceptor, which is one per host — many only when a test process starts many hosts.
+                o.AddInterceptors(new Security.SecretsInterceptor(protector));
+                o.ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.ManyServiceProvidersCreatedWarning));
+            }
         });
         services.AddSingleton<RegistryChangeSignal>();
         services.AddSingleton<RegistryStore>();

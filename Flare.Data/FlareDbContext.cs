@@ -1,6 +1,7 @@
 using Flare.Data.Gateway;
 using Flare.Data.History;
 using Flare.Data.Plans;
+using Flare.Data.Security;
 using Flare.Data.Profiling;
 using Flare.Data.Registry;
 using Microsoft.EntityFrameworkCore;
@@ -30,6 +31,7 @@ public sealed class FlareDbContext(DbContextOptions<FlareDbContext> options) : D
     public DbSet<HistoryOutcomeEntity> HistoryOutcomes => Set<HistoryOutcomeEntity>();
     public DbSet<RoutingPlanEntity> RoutingPlans => Set<RoutingPlanEntity>();
     public DbSet<RoutingPlanActivationEntity> RoutingPlanActivations => Set<RoutingPlanActivationEntity>();
+    public DbSet<AdminUserEntity> AdminUsers => Set<AdminUserEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FlareDbContext).Assembly);

@@ -45,7 +45,35 @@ public sealed class BrowserFixture : IAsyncLifetime
     public async Task<IPage> NewPageAsync()
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
-        return await context.NewPageAsync();
+        var page = await context.NewPageAsync();
+
+        // Browser-side errors (a script refused by the content security policy, a failed circuit) in the test's output.
+        var output = TestContext.Current.TestOutputHelper;
+        page.Console += (_, message) =>
+        {
+            if (message.Type is "error" or "warning")
+            {
+                output?.WriteLine($"[browser {message.Type}] {message.Text}");
+            }
+        };
+        return page;
+    }
+
+    /// <summary>A new page already signed in as the test administrator on <paramref name="baseAddress"/>, through the real sign-in form.</summary>
+    public async Task<IPage> NewSignedInPageAsync(Uri baseAddress)
+    {
+        var page = await NewPageAsync();
+        await SignInAsync(page, baseAddress);
+        return page;
+    }
+
+    public static async Task SignInAsync(IPage page, Uri baseAddress, string userName = AdminCredentials.UserName, string password = AdminCredentials.Password)
+    {
+        await page.GotoAsync(new Uri(baseAddress, "login").ToString());
+        await page.FillAsync("#userName", userName);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
     }
 
     private static string? FindChromium() =>

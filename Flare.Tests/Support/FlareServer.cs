@@ -39,6 +39,7 @@ public sealed class FlareServer : IAsyncDisposable
             $"--Flare:Demo={Demo}",
             "--Flare:HostEmulator=false",
             "--Flare:DemoTrafficPerSecond=0",
+            .. AdminCredentials.Args,
             .. _extraArgs,
         ], ConfigureServices);
         try
@@ -66,7 +67,11 @@ public sealed class FlareServer : IAsyncDisposable
         }
     }
 
-    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress };
+    /// <summary>A client that is the administrator on <c>/api</c> and <c>/jobs</c> (see <see cref="AdminTokenHandler"/>).</summary>
+    public HttpClient CreateClient() => new(new AdminTokenHandler(new SocketsHttpHandler())) { BaseAddress = BaseAddress };
+
+    /// <summary>A client with no credentials at all.</summary>
+    public HttpClient CreateAnonymousClient() => new() { BaseAddress = BaseAddress };
 
     public async ValueTask DisposeAsync() => await StopAsync();
 }

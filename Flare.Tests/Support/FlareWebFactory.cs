@@ -16,8 +16,17 @@ public sealed class FlareWebFactory(bool demo = false) : WebApplicationFactory<P
         builder.UseSetting("Flare:Demo", demo ? "true" : "false");
         builder.UseSetting("Flare:HostEmulator", "false");
         builder.UseSetting("Flare:DemoTrafficPerSecond", "0");
+        builder.UseSetting("Flare:Admin:UserName", AdminCredentials.UserName);
+        builder.UseSetting("Flare:Admin:Password", AdminCredentials.Password);
+        builder.UseSetting("Flare:AdminToken", AdminCredentials.Token);
         builder.UseEnvironment("Testing");
     }
+
+    /// <summary>A client that is the administrator on <c>/api</c> and <c>/jobs</c> (hides the base class's credential-less one).</summary>
+    public new HttpClient CreateClient() => CreateDefaultClient(new AdminTokenHandler());
+
+    /// <summary>A client with no credentials at all.</summary>
+    public HttpClient CreateAnonymousClient() => base.CreateClient();
 
     public override async ValueTask DisposeAsync()
     {

@@ -10,7 +10,12 @@ public static class ApiHosting
     /// <summary>JSON with enum names, ProblemDetails for every error, and an OpenAPI document at <c>/openapi/v1.json</c>.</summary>
     public static void AddFlareApi(this WebApplicationBuilder builder)
     {
-        builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        // Enum names, and no silently ignored fields: a misspelt property is a 400, not a default value.
+        builder.Services.Configure<JsonOptions>(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        });
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
 

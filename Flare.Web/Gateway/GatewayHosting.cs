@@ -36,7 +36,8 @@ public static class GatewayHosting
 
     public static void MapFlareGateway(this WebApplication app)
     {
-        var v1 = app.MapGroup("/v1").ExcludeFromDescription().DisableAntiforgery();
+        // /v1 authenticates with its own API keys (ApiKeyAuthenticator), not as an administrator.
+        var v1 = app.MapGroup("/v1").ExcludeFromDescription().DisableAntiforgery().AllowAnonymous();
         v1.MapPost("/chat/completions", (HttpContext http, GatewayHandler gateway) => gateway.HandleAsync(http, V1Endpoint.ChatCompletions));
         v1.MapPost("/completions", (HttpContext http, GatewayHandler gateway) => gateway.HandleAsync(http, V1Endpoint.Completions));
         v1.MapGet("/models", ListModelsAsync);
@@ -45,7 +46,8 @@ public static class GatewayHosting
             OpenAIError.NotFound, null, "unknown_endpoint"));
 
         app.MapGet("/metrics", (PrometheusExporter exporter) =>
-            Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8")).ExcludeFromDescription();
+                Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"))
+            .ExcludeFromDescription().AllowAnonymous().AddEndpointFilter<Security.MetricsAccessFilter>();
 
         // Touch the exporter so its listener sees the instruments from the first request on.
         app.Services.GetRequiredService<PrometheusExporter>();

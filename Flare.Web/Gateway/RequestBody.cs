@@ -33,6 +33,13 @@ internal sealed class RequestBody : IDisposable
             return null;
         }
 
+        // JsonDocument checks UTF-8 only in the strings it is asked to read; reject the whole body up front.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            problem = new("The request body is not valid UTF-8.", null);
+            return null;
+        }
+
         JsonDocument doc;
         try
         {
@@ -90,7 +97,7 @@ internal sealed class RequestBody : IDisposable
     }
 
     private static string? BadTokenLimit(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null && (!v.TryGetInt32(out var n) || n < 1) ? name : null;
+        root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null && (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var n) || n < 1) ? name : null;
 
     /// <summary>
     /// The body for one deployment: <c>model</c> set to its served name and, for streams, usage asked

@@ -37,7 +37,7 @@ public static class HistoryHosting
     public static void MapFlareHistory(this WebApplication app)
     {
         app.MapHistoryApi();
-        app.MapPost("/v1/feedback", FeedbackEndpoint.HandleAsync).ExcludeFromDescription().DisableAntiforgery();
+        app.MapPost("/v1/feedback", FeedbackEndpoint.HandleAsync).ExcludeFromDescription().DisableAntiforgery().AllowAnonymous(); // API-key auth, like /v1
     }
 }
 

@@ -7,6 +7,7 @@ using Flare.Web.Gateway;
 using Flare.Web.History;
 using Flare.Web.Plans;
 using Flare.Web.Profiling;
+using Flare.Web.Security;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.FileProviders;
@@ -35,6 +36,7 @@ public static class FlareHost
         });
         builder.AddFlareConfiguration();
         builder.AddFlareData();
+        builder.AddFlareSecurity();
         builder.AddFlareJobs();
         builder.AddFlareApi();
         builder.AddFlareGateway();
@@ -112,13 +114,16 @@ public static class FlareHost
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseFlareSecurity();
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapFlareAccount();
         app.MapFlareApi();
         app.MapFlareGateway();
         app.MapFlareHistory();
         app.MapFlareJobsDashboard();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // frame-ancestors comes with the rest of the content security policy (SecurityHeaders), not as a second header.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
 
         // Start listening to the meter now, so the live page has the minute before it was opened.
         app.Services.GetRequiredService<Traffic.TrafficMonitor>();

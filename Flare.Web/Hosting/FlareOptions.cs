@@ -39,6 +39,13 @@ public sealed class FlareOptions
     /// Default: none; with the demo on and no key at all, the first start creates one and prints it once.</summary>
     public string? BootstrapApiKey { get; set; }
 
+    /// <summary>
+    /// A token that authenticates automation against <c>/api</c> as the administrator
+    /// (<c>Authorization: Bearer …</c>). Kept in memory only as its SHA-256 and compared in constant time.
+    /// Default: none (only signed-in administrators).
+    /// </summary>
+    public string? AdminToken { get; set; }
+
     /// <summary>The SQLite database file inside <see cref="DataDirectory"/>.</summary>
     public string DatabasePath(string contentRoot) =>
         Path.Combine(Path.GetFullPath(DataDirectory, contentRoot), "flare.db");

@@ -22,6 +22,22 @@ public static class JobsHosting
         });
     }
 
+    /// <summary>
+    /// The dashboard needs a signed-in administrator like every page (the endpoint falls under the
+    /// fallback policy), and its own filter says the same, replacing Hangfire's default, which lets any
+    /// loopback request in.
+    /// </summary>
     public static void MapFlareJobsDashboard(this WebApplication app) =>
-        app.MapHangfireDashboard(DashboardPath, new DashboardOptions { DashboardTitle = "Flare jobs", AppPath = "/" });
+        app.MapHangfireDashboard(DashboardPath, new DashboardOptions
+        {
+            DashboardTitle = "Flare jobs",
+            AppPath = "/",
+            Authorization = [new AdminDashboardAuthorization()],
+        });
+
+    private sealed class AdminDashboardAuthorization : Hangfire.Dashboard.IDashboardAuthorizationFilter
+    {
+        public bool Authorize(Hangfire.Dashboard.DashboardContext context) =>
+            Hangfire.Dashboard.AspNetCoreDashboardContextExtensions.GetHttpContext(context).User.IsInRole(Security.FlareAuth.AdminRole);
+    }
 }

@@ -20,14 +20,17 @@ echo
 "$BENCH" solve --queries 5000
 echo
 
+ADMIN="flare-explorer-bench-$(date +%s%N)"
+ADMIN_PASSWORD="explorer-bench-$(date +%s%N)"
 dotnet Flare.Web/bin/Release/net10.0/Flare.Web.dll --urls "http://127.0.0.1:$PORT" --Flare:DataDirectory="$LOGS/data" \
-  --Flare:Demo=true --Flare:HostEmulator=false --Flare:DemoTrafficPerSecond=0 >"$LOGS/flare.log" 2>&1 &
+  --Flare:Demo=true --Flare:HostEmulator=false --Flare:DemoTrafficPerSecond=0 \
+  --Flare:AdminToken="$ADMIN" --Flare:Admin:Password="$ADMIN_PASSWORD" >"$LOGS/flare.log" 2>&1 &
 FLARE_PID=$!
 trap 'kill "$FLARE_PID" 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do
-  curl -sf "http://127.0.0.1:$PORT/api/gpu-types" >/dev/null && break
+  curl -sf -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$PORT/api/gpu-types" >/dev/null && break
   sleep 0.5
 done
-"$BENCH" browser --url "http://127.0.0.1:$PORT/" --prompts 5000 --moves "$MOVES"
+"$BENCH" browser --url "http://127.0.0.1:$PORT/" --prompts 5000 --moves "$MOVES" --admin-token "$ADMIN" --password "$ADMIN_PASSWORD"
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (Flare's log: $LOGS/flare.log)"

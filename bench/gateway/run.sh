@@ -11,6 +11,7 @@ UP_PORT="${GATEWAY_BENCH_UPSTREAM_PORT:-5591}"
 ON_PORT="${GATEWAY_BENCH_FLARE_PORT:-5592}"
 OFF_PORT="$((ON_PORT + 1))"
 KEY="sk-flare-bench-0123456789abcdef0123456789"
+ADMIN="flare-bench-admin-$(date +%s%N)"
 LOGS="$(mktemp -d /tmp/flare-gateway-bench.XXXXXX)"
 PIN_GEN=() PIN_FLARE=()
 if [ "${FLARE_BENCH_PIN:-0}" = 1 ]; then PIN_GEN=(taskset -c 0) PIN_FLARE=(taskset -c 1); fi
@@ -28,7 +29,7 @@ PIDS+=($UP_PID)
 start_flare() { # port, data dir, extra args...
   local port=$1 dir=$2; shift 2
   "${PIN_FLARE[@]}" dotnet Flare.Web/bin/Release/net10.0/Flare.Web.dll --urls "http://127.0.0.1:$port" \
-    --Flare:DataDirectory="$dir" --Flare:Demo=false --Flare:BootstrapApiKey="$KEY" "$@" >"$LOGS/flare-$port.log" 2>&1 &
+    --Flare:DataDirectory="$dir" --Flare:Demo=false --Flare:BootstrapApiKey="$KEY" --Flare:AdminToken="$ADMIN" "$@" >"$LOGS/flare-$port.log" 2>&1 &
   PIDS+=($!)
 }
 start_flare "$ON_PORT" "$LOGS/data-on"
@@ -41,7 +42,7 @@ done
 
 echo "# /v1 data plane benchmark — $(date -u +%Y-%m-%d), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), .NET $(dotnet --version), pinned: ${FLARE_BENCH_PIN:-0}"
 echo
-"${PIN_GEN[@]}" "$BENCH" run --upstream "http://127.0.0.1:$UP_PORT" --upstream-pid "$UP_PID" --key "$KEY" \
+"${PIN_GEN[@]}" "$BENCH" run --upstream "http://127.0.0.1:$UP_PORT" --upstream-pid "$UP_PID" --key "$KEY" --admin-token "$ADMIN" \
   --flare "flare=http://127.0.0.1:$ON_PORT,$ON_PID" \
   --flare "flare, log off=http://127.0.0.1:$OFF_PORT,$OFF_PID" "$@"
 echo

@@ -44,7 +44,7 @@ public sealed class ExplorerBrowserTests : IAsyncLifetime
 
         await ImportHistoryAsync(http, deployments.Select(d => d.Model).Distinct().ToList());
 
-        var page = await _browser.NewPageAsync();
+        var page = await _browser.NewSignedInPageAsync(_server.BaseAddress);
         await page.GotoAsync(new Uri(_server.BaseAddress, "explorer").ToString());
         await page.Locator("[data-flare-interactive=true]").WaitForAsync(new() { Timeout = 15_000 });
         await Expect(page.GetByTestId("predicted-quality")).ToBeVisibleAsync(new() { Timeout = 90_000 });
@@ -106,7 +106,7 @@ public sealed class ExplorerBrowserTests : IAsyncLifetime
     {
         using var http = _server.CreateClient();
         var deployments = await DeploymentsAsync(http);
-        var page = await _browser.NewPageAsync();
+        var page = await _browser.NewSignedInPageAsync(_server.BaseAddress);
         await page.GotoAsync(_server.BaseAddress.ToString());
         await page.Locator("[data-flare-interactive=true]").WaitForAsync(new() { Timeout = 15_000 });
 

@@ -40,7 +40,7 @@ public sealed class HistoryBrowserTests : IAsyncLifetime
         var lines = Enumerable.Range(0, 6000).Select(i =>
             $"{{\"prompt\": \"Question {i}: how do I {Topics[i % Topics.Length]} step {i % 97}?\", \"scores\": {{\"alpha\": {i % 2}, \"beta\": 0.5}}}}").ToList();
         lines.Insert(2, "this line is not JSON");
-        var page = await _browser.NewPageAsync();
+        var page = await _browser.NewSignedInPageAsync(_server.BaseAddress);
         await OpenAsync(page, "history");
         await Expect(page.GetByTestId("history-empty")).ToBeVisibleAsync();
 

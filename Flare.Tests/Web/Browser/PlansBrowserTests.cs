@@ -32,7 +32,7 @@ public sealed class PlansBrowserTests : IAsyncLifetime
     public async Task Operator_ComputesAPlan_AppliesItAfterConfirming_AndSeesItLive()
     {
         await Samples.FleetAsync(_server.Services.GetRequiredService<RegistryStore>());
-        var page = await _browser.NewPageAsync();
+        var page = await _browser.NewSignedInPageAsync(_server.BaseAddress);
         await page.GotoAsync(new Uri(_server.BaseAddress, "plans").ToString());
         await page.Locator("[data-flare-interactive=true]").WaitForAsync(new() { Timeout = 15_000 });
 

@@ -28,7 +28,7 @@ public sealed class RegistryBrowserTests : IAsyncLifetime
     [Fact]
     public async Task Operator_RegistersGpuModelAndDeployment_SeesValidation_AndDataPersists()
     {
-        var page = await _browser.NewPageAsync();
+        var page = await _browser.NewSignedInPageAsync(_server.BaseAddress);
 
         // A GPU type, first with a bad value.
         await OpenAsync(page, "gpus");
@@ -90,7 +90,7 @@ public sealed class RegistryBrowserTests : IAsyncLifetime
     {
         var store = (Flare.Data.Registry.RegistryStore)_server.Services.GetService(typeof(Flare.Data.Registry.RegistryStore))!;
         var (_, model, deployment) = await Samples.FleetAsync(store);
-        var page = await _browser.NewPageAsync();
+        var page = await _browser.NewSignedInPageAsync(_server.BaseAddress);
 
         await OpenAsync(page, "models");
         await page.GetByRole(AriaRole.Button, new() { Name = $"Delete {model.Name}" }).ClickAsync();

@@ -156,7 +156,8 @@ public sealed class RoutingHistoryPageTests : ComponentTestBase
             Assert.Equal(Encoding.UTF8.GetByteCount(jsonl), dataset.BytesTotal);
             // The worker deletes the upload once its import has ended (just after the dataset reads Completed).
             var uploadDirectory = Ctx.Services.GetRequiredService<HistoryImports>().UploadDirectory;
-            cut.WaitForAssertion(() => Assert.Empty(Directory.GetFiles(uploadDirectory)), TimeSpan.FromSeconds(10));
+            await Flare.Tests.Web.History.HistoryTestSupport.WaitUntilAsync(
+                () => Directory.GetFiles(uploadDirectory).Length == 0, TimeSpan.FromSeconds(10), () => string.Join(", ", Directory.GetFiles(uploadDirectory)));
         }
         finally
         {

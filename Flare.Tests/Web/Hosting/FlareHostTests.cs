@@ -19,7 +19,7 @@ public sealed class FlareHostTests
         using var dir = new TempDirectory();
         await using var server = new FlareServer(dir.Path, demo: true);
         await server.StartAsync(Ct);
-        using var http = server.CreateClient();
+        using var http = await SignIn.CreateSignedInClientAsync(server.BaseAddress, Ct);
 
         foreach (var path in new[] { "/", "/gpus", "/models", "/deployments", "/_content/MudBlazor/MudBlazor.min.css", "/app.css" })
         {

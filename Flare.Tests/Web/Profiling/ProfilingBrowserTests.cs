@@ -33,7 +33,7 @@ public sealed class ProfilingBrowserTests : IAsyncLifetime
     public async Task Operator_StartsProfilingFromDeployments_SeesProgressMove_AndCurvesAppear()
     {
         var deployment = await _f.AddDeploymentAsync();
-        var page = await _browser.NewPageAsync();
+        var page = await _browser.NewSignedInPageAsync(_f.Flare.BaseAddress);
         await OpenAsync(page, "deployments");
         await page.GetByRole(AriaRole.Link, new() { Name = $"Profile {deployment.Name}" }).ClickAsync();
         await page.WaitForURLAsync($"**/deployments/{deployment.Id}/profile");
@@ -71,7 +71,7 @@ public sealed class ProfilingBrowserTests : IAsyncLifetime
         {
             InputLengths = [1024, 2048], OutputLengths = [256], Concurrency = [8, 16], RequestsPerCell = 32,
         });
-        var page = await _browser.NewPageAsync();
+        var page = await _browser.NewSignedInPageAsync(_f.Flare.BaseAddress);
         await OpenAsync(page, $"deployments/{deployment.Id}/profile");
         Assert.True(_f.Fleet.TryGet("cancel-me", out var backend));
 

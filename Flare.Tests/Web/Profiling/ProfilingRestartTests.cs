@@ -43,6 +43,7 @@ public sealed class ProfilingRestartTests
             {
                 Path.Combine(AppContext.BaseDirectory, "Flare.Web.dll"), "--urls", $"http://127.0.0.1:{port}", "--environment", "Testing",
                 $"--Flare:DataDirectory={dir.Path}", "--Flare:Demo=false", "--Flare:HostEmulator=false", "--Flare:DemoTrafficPerSecond=0",
+                $"--Flare:AdminToken={AdminCredentials.Token}",
             },
             WorkingDirectory = dir.Path,
             RedirectStandardOutput = true,
@@ -56,7 +57,7 @@ public sealed class ProfilingRestartTests
         ProfileRunView beforeKill;
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+            using var http = new HttpClient(new AdminTokenHandler(new SocketsHttpHandler())) { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
             await WaitUntilServingAsync(http, child);
             var gpu = await PostAsync<GpuTypeView>(http, "api/gpu-types", Samples.A100);
             var model = await PostAsync<ModelView>(http, "api/models", Samples.Llama8B);
@@ -82,6 +83,9 @@ public sealed class ProfilingRestartTests
 
             child.Dispose();
         }
+
+        // The file a SIGKILL left behind (WAL included) is a sound database.
+        Assert.Equal("ok", await IntegrityCheck.RunAsync(Path.Combine(dir.Path, "flare.db"), ct));
 
         // Started again on the same database: the run is interrupted, nothing recorded is lost.
         await using var flare = new FlareServer(dir.Path, demo: false);

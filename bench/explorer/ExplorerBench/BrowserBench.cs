@@ -36,9 +36,10 @@ internal static class BrowserBench
         }
         """;
 
-    public static async Task<int> RunAsync(Uri flare, int prompts, int moves)
+    public static async Task<int> RunAsync(Uri flare, int prompts, int moves, string adminToken, string password)
     {
         using var http = new HttpClient { BaseAddress = flare, Timeout = TimeSpan.FromMinutes(5) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminToken);
         using (var deployments = JsonDocument.Parse(await http.GetStringAsync("/api/deployments")))
         {
             foreach (var d in deployments.RootElement.EnumerateArray())
@@ -60,6 +61,12 @@ internal static class BrowserBench
         });
         var page = await (await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } })).NewPageAsync();
         started = DateTime.UtcNow;
+        // Sign in through the real form first; every page needs an administrator.
+        await page.GotoAsync(new Uri(flare, "login").ToString());
+        await page.FillAsync("#userName", "admin");
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
         await page.GotoAsync(new Uri(flare, "explorer").ToString());
         await Assertions.Expect(page.GetByTestId("explorer-sample")).ToContainTextAsync($"{prompts:N0} prompts", new() { Timeout = 300_000 });
         await Assertions.Expect(page.GetByTestId("predicted-quality")).ToBeVisibleAsync(new() { Timeout = 60_000 });

@@ -22,11 +22,12 @@ if (args.Length >= 3 && args[0] == "upstream" && args[1] == "--url")
 
 if (args.Length == 0 || args[0] != "run")
 {
-    Console.Error.WriteLine("usage: GatewayBench upstream --url URL | GatewayBench run --upstream URL --upstream-pid PID --key KEY --flare NAME=URL,PID ... [--quick] [--phases memory,latency,stream,throughput]");
+    Console.Error.WriteLine("usage: GatewayBench upstream --url URL | GatewayBench run --upstream URL --upstream-pid PID --key KEY [--admin-token TOKEN] --flare NAME=URL,PID ... [--quick] [--phases memory,latency,stream,throughput]");
     return 2;
 }
 
 string upstream = "", key = "";
+string? adminToken = null;
 var upstreamPid = 0;
 var quick = false;
 string[] phases = ["memory", "latency", "stream", "throughput"];
@@ -37,6 +38,7 @@ for (var i = 1; i < args.Length; i++)
     {
         case "--upstream": upstream = args[++i].TrimEnd('/'); break;
         case "--key": key = args[++i]; break;
+        case "--admin-token": adminToken = args[++i]; break;
         case "--upstream-pid": upstreamPid = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--quick": quick = true; break;
         case "--phases": phases = args[++i].Split(','); break;
@@ -65,7 +67,7 @@ var direct = new Target("direct", upstream + "/v1", 0, null);
 var targets = new List<Target> { direct };
 foreach (var (name, url, pid) in flares)
 {
-    await RegisterAsync(url, upstream + "/v1", key);
+    await RegisterAsync(url, upstream + "/v1", key, adminToken);
     targets.Add(new Target(name, url + "/v1", pid, key));
 }
 
@@ -239,9 +241,14 @@ static string Added(List<double> flare, List<double> direct, double p) => (Pct(f
 static string CpuPerRequest(Phase p) => p.CpuSeconds > 0 ? (p.CpuSeconds * 1e6 / (p.Requests - p.Errors)).ToString("F0", CultureInfo.InvariantCulture) : "–";
 
 // Registers the fast upstream as the one deployment of model "bench" and waits until Flare routes to it.
-static async Task RegisterAsync(string flare, string upstreamV1, string key)
+static async Task RegisterAsync(string flare, string upstreamV1, string key, string? adminToken)
 {
     using var http = new HttpClient { BaseAddress = new Uri(flare + "/"), Timeout = TimeSpan.FromSeconds(30) };
+    if (adminToken is not null)
+    {
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminToken);
+    }
+
     var model = await http.PostAsJsonAsync("api/models", new
     {
         name = "bench",

@@ -26,7 +26,9 @@ if (!File.Exists(file))
 }
 
 var dataDirectory = Path.Combine(Path.GetTempPath(), "flare-history-bench-" + Guid.NewGuid().ToString("n"));
+var adminToken = "flare-history-bench-" + Guid.NewGuid().ToString("n");
 var app = FlareHost.Build([
+    $"--Flare:AdminToken={adminToken}",
     "--urls", "http://127.0.0.1:0", "--environment", "Production", $"--Flare:DataDirectory={dataDirectory}",
     "--Flare:Demo=false", "--Flare:HostEmulator=false", "--Flare:DemoTrafficPerSecond=0", "--Logging:LogLevel:Default=Warning",
 ]);
@@ -35,6 +37,7 @@ try
 {
     var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(10) };
+    http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminToken);
     var index = app.Services.GetRequiredService<HistoryIndexService>();
     while (!index.IsReady)
     {
