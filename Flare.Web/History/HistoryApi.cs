@@ -66,8 +66,19 @@ public static class HistoryApi
         else
         {
             var query = request.Query;
-            var upload = new HistoryUploadRequest(query["format"].FirstOrDefault(), query["name"].FirstOrDefault(), null,
-                int.TryParse(query["assumedOutputTokens"].FirstOrDefault(), out var assumed) ? assumed : null);
+            var assumedText = query["assumedOutputTokens"].FirstOrDefault();
+            int? assumed = null;
+            if (!string.IsNullOrWhiteSpace(assumedText))
+            {
+                if (!int.TryParse(assumedText, out var n))
+                {
+                    return RegistryApi.ToHttp(Outcome<HistoryUploadResult>.Invalid("assumedOutputTokens", "assumedOutputTokens must be a whole number."));
+                }
+
+                assumed = n;
+            }
+
+            var upload = new HistoryUploadRequest(query["format"].FirstOrDefault(), query["name"].FirstOrDefault(), null, assumed);
 
             // Refuse a bad format before reading a large body for nothing.
             var check = HistoryImports.Check(upload);

@@ -190,7 +190,7 @@ public static class HostileInputCorpus
         // accepted file are reported per line on the dataset instead, with the good rows kept).
         var jsonl = "{\"prompt\":\"hi\",\"scores\":{\"m\":1}}\n"u8.ToArray();
         foreach (var query in new[] { "format=yaml&name=x", "name=no-format", "format=&name=x", "format=jsonl&name=x&assumedOutputTokens=-5",
-                     "format=jsonl&name=x&assumedOutputTokens=1e400", "format=jsonl&name=x&assumedOutputTokens=abc", "format=llmrouter&name=x&prices=%7Bnot-json" })
+                     "format=jsonl&name=x&assumedOutputTokens=1e400", "format=jsonl&name=x&assumedOutputTokens=abc" })
         {
             cases.Add(new("history upload", "POST", $"/api/history/datasets?{query}", "application/x-ndjson", jsonl));
         }
@@ -198,6 +198,8 @@ public static class HostileInputCorpus
         cases.Add(new("history upload", "POST", "/api/history/datasets?format=jsonl&name=empty", "application/x-ndjson", []));
         cases.Add(new("history upload", "POST", "/api/history/datasets", "multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\njsonl\r\n--xyz--\r\n"u8.ToArray()));
         cases.Add(new("history upload", "POST", "/api/history/datasets", "multipart/form-data; boundary=xyz", "--xyz\r\nbroken"u8.ToArray()));
+        cases.Add(new("history upload", "POST", "/api/history/datasets", "multipart/form-data; boundary=xyz",
+            "--xyz\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\nllmrouter\r\n--xyz\r\nContent-Disposition: form-data; name=\"prices\"\r\n\r\n{not-json\r\n--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.json\"\r\n\r\n[]\r\n--xyz--\r\n"u8.ToArray()));
         foreach (var body in new[] { "[", "{}", "[{\"datasetModel\":1,\"registryModelId\":\"x\"}]", "[{\"datasetModel\":\"m\",\"registryModelId\":1,\"extra\":true}]", "[{\"datasetModel\":\"m\",\"registryModelId\":1}]" })
         {
             cases.Add(new("history model mapping", "PUT", "/api/history/datasets/999999/models", Json, Encoding.UTF8.GetBytes(body)));
