@@ -54,11 +54,18 @@ public sealed class HostileInputTests
         }
 
         var after = await CountRowsAsync(server);
-        TestContext.Current.TestOutputHelper?.WriteLine($"Hostile-input corpus: {corpus.Count} cases, {corpus.Count - failures.Count} answered with a clear 4xx, {errors.Entries.Count} error log entries.");
+        var summary = new System.Text.StringBuilder()
+            .AppendLine($"Hostile-input corpus: {corpus.Count} cases, {corpus.Count - failures.Count} answered with a clear 4xx, {errors.Entries.Count} error log entries, database unchanged: {before.SequenceEqual(after)}.");
         foreach (var family in corpus.GroupBy(c => c.Family.Split(" · ")[0]))
         {
-            TestContext.Current.TestOutputHelper?.WriteLine($"  {family.Key}: {family.Count()}");
+            summary.AppendLine($"  {family.Key}: {family.Count()}");
         }
+
+        // In the test's output, and as a file beside the screenshots, since a passing test's output is not printed.
+        TestContext.Current.TestOutputHelper?.Write(summary.ToString());
+        var artifacts = Path.Combine(Artifacts.RepositoryRoot(), "artifacts");
+        Directory.CreateDirectory(artifacts);
+        await File.WriteAllTextAsync(Path.Combine(artifacts, "hostile-input.txt"), summary.ToString(), Ct);
 
         Assert.True(corpus.Count >= 200, $"only {corpus.Count} cases");
         Assert.True(failures.Count == 0, string.Join("\n", failures.Concat(errors.Entries)));
