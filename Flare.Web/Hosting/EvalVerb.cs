@@ -23,7 +23,7 @@ internal static class EvalVerb
     public const string Summary = "Replay a labelled dataset through every routing policy and print AIQ, fronts and PORT's figures as JSON (eval --help).";
 
     private const string Help = """
-        Usage: eval --history F1,F2,.. --queries F1,F2,.. --format routerbench|llmrouter|jsonl
+        Usage: eval --history F1,F2,.. --queries F1,F2,.. --format routerbench|llmrouter|jsonl|csv
                     [--prices FILE] [--policies p1,p2,..] [--budget 1.0] [--seeds 10] [--out FILE] [--plot FILE.html]
 
           --history    labelled prompts the estimator learns from (comma-separated files)
@@ -68,7 +68,7 @@ internal static class EvalVerb
 
         if (!HistoryDatasets.TryParseFormat(options["format"], out var format))
         {
-            return await UsageAsync(stderr, $"unknown --format '{options["format"]}' (routerbench, llmrouter or jsonl).");
+            return await UsageAsync(stderr, $"unknown --format '{options["format"]}' (routerbench, llmrouter, jsonl or csv).");
         }
 
         var evalOptions = new EvalOptions();
