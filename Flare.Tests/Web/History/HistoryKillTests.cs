@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Flare.Data;
 using Flare.Data.History;
 using Flare.Tests.Routing.Profiles;
@@ -26,29 +24,10 @@ public sealed class HistoryKillTests
         var ct = TestContext.Current.CancellationToken;
         var train = SharedData.RequireFile("LLMRouter", "data", "dcrouter_preprocessed", "train.json");
         using var dir = new TempDirectory();
-        var port = FreePort();
-        var child = Process.Start(new ProcessStartInfo("dotnet")
-        {
-            ArgumentList =
-            {
-                Path.Combine(AppContext.BaseDirectory, "Flare.Web.dll"), "--urls", $"http://127.0.0.1:{port}", "--environment", "Testing",
-                $"--Flare:DataDirectory={dir.Path}", "--Flare:Demo=false", "--Flare:HostEmulator=false", "--Flare:DemoTrafficPerSecond=0",
-                $"--Flare:AdminToken={AdminCredentials.Token}",
-            },
-            WorkingDirectory = dir.Path,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        child.OutputDataReceived += (_, _) => { };
-        child.ErrorDataReceived += (_, _) => { };
-        child.BeginOutputReadLine();
-        child.BeginErrorReadLine();
-
         HistoryDatasetView beforeKill;
-        try
+        using (var child = await FlareProcess.StartAsync(dir.Path, "api/history/datasets", ct))
         {
-            using var http = new HttpClient(new AdminTokenHandler(new SocketsHttpHandler())) { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
-            await WaitUntilServingAsync(http, child);
+            var http = child.Client;
             await using (var file = File.OpenRead(train))
             {
                 using var upload = await http.PostAsync("api/history/datasets?format=llmrouter&name=dcrouter-train", new StreamContent(file), ct);
@@ -69,17 +48,7 @@ public sealed class HistoryKillTests
                 await Task.Delay(20, ct);
             }
 
-            child.Kill(entireProcessTree: true);
-            await child.WaitForExitAsync(ct);
-        }
-        finally
-        {
-            if (!child.HasExited)
-            {
-                child.Kill(entireProcessTree: true);
-            }
-
-            child.Dispose();
+            await child.KillAsync(ct);
         }
 
         Assert.True(beforeKill.Status == HistoryImportStatus.Running && beforeKill.RowsImported < 5_608,
@@ -128,37 +97,6 @@ public sealed class HistoryKillTests
 
             Assert.True(DateTime.UtcNow < deadline, $"The import was {dataset.Status} with {dataset.RowsImported} rows after 120 s.");
             await Task.Delay(100, ct);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitUntilServingAsync(HttpClient http, Process child)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            Assert.False(child.HasExited, "Flare exited at start.");
-            try
-            {
-                using var response = await http.GetAsync("api/history/datasets");
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "Flare did not start serving within 60 s.");
-            await Task.Delay(100);
         }
     }
 }

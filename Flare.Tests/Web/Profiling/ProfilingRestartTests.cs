@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Flare.Data;
 using Flare.Data.Profiling;
 using Flare.Data.Registry;
@@ -36,29 +34,11 @@ public sealed class ProfilingRestartTests
         fleet.AddOrUpdate("victim", new EmulatorBackendOptions { Profile = ProfilingFixture.Profile, TimeScale = ProfilingFixture.TimeScale, Seed = 3 });
 
         // Flare as its own process, so it can be killed for real (SIGKILL: no shutdown code runs).
-        var port = FreePort();
-        var child = Process.Start(new ProcessStartInfo("dotnet")
-        {
-            ArgumentList =
-            {
-                Path.Combine(AppContext.BaseDirectory, "Flare.Web.dll"), "--urls", $"http://127.0.0.1:{port}", "--environment", "Testing",
-                $"--Flare:DataDirectory={dir.Path}", "--Flare:Demo=false", "--Flare:HostEmulator=false", "--Flare:DemoTrafficPerSecond=0",
-                $"--Flare:AdminToken={AdminCredentials.Token}",
-            },
-            WorkingDirectory = dir.Path,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        child.OutputDataReceived += (_, _) => { };
-        child.ErrorDataReceived += (_, _) => { };
-        child.BeginOutputReadLine();
-        child.BeginErrorReadLine();
         int runId;
         ProfileRunView beforeKill;
-        try
+        using (var child = await FlareProcess.StartAsync(dir.Path, "api/deployments", ct))
         {
-            using var http = new HttpClient(new AdminTokenHandler(new SocketsHttpHandler())) { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
-            await WaitUntilServingAsync(http, child);
+            var http = child.Client;
             var gpu = await PostAsync<GpuTypeView>(http, "api/gpu-types", Samples.A100);
             var model = await PostAsync<ModelView>(http, "api/models", Samples.Llama8B);
             var deployment = await PostAsync<DeploymentView>(http, "api/deployments", new DeploymentInput
@@ -71,17 +51,7 @@ public sealed class ProfilingRestartTests
             // Kill it once a few cells are stored and more are to come.
             beforeKill = await PollAsync(http, runId, r => r.CellsDone >= 3);
             Assert.True(beforeKill.CellsDone < beforeKill.CellsTotal, "the run finished before it could be killed");
-            child.Kill(entireProcessTree: true);
-            await child.WaitForExitAsync(ct);
-        }
-        finally
-        {
-            if (!child.HasExited)
-            {
-                child.Kill(entireProcessTree: true);
-            }
-
-            child.Dispose();
+            await child.KillAsync(ct);
         }
 
         // The file a SIGKILL left behind (WAL included) is a sound database.
@@ -126,37 +96,6 @@ public sealed class ProfilingRestartTests
 
         Assert.All(Grid.Cells(), c => Assert.Contains(all, s => s.CellIndex == c.Index));
         Assert.Single(await store.ListFitsAsync(done.DeploymentId));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitUntilServingAsync(HttpClient http, Process child)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            Assert.False(child.HasExited, "Flare exited at start.");
-            try
-            {
-                using var response = await http.GetAsync("api/deployments");
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "Flare did not start serving within 60 s.");
-            await Task.Delay(100);
-        }
     }
 
     private static async Task<T> PostAsync<T>(HttpClient http, string path, object body)
