@@ -13,7 +13,7 @@ namespace Flare.Web.Plans;
 /// path — and activates it with the point's predicted metrics in the reason; and the live plan is handed back so the chart
 /// can mark it.
 /// </summary>
-public sealed class ExplorerPlans(PlanStore store, PlanComputer computer, PlanService plans, RoutingState routing) : IOperatingPointApplier, ILiveOperatingPoint
+public sealed class ExplorerPlans(PlanStore store, PlanComputer computer, PlanService plans, RoutingState routing, LivePlanPublisher publisher) : IOperatingPointApplier, ILiveOperatingPoint
 {
     private (long Version, RoutingPlan? Plan, string Description) _live = (-1, null, "");
 
@@ -79,7 +79,7 @@ public sealed class ExplorerPlans(PlanStore store, PlanComputer computer, PlanSe
 
     public string Description => Current().Description;
 
-    /// <summary>The live plan in the scoring core's terms, re-read from the store only when the live version changes.</summary>
+    /// <summary>The live plan in the scoring core's terms, converted once per published version from the plan the publisher read.</summary>
     private (long Version, RoutingPlan? Plan, string Description) Current()
     {
         var live = routing.Plans.Live;
@@ -90,7 +90,7 @@ public sealed class ExplorerPlans(PlanStore store, PlanComputer computer, PlanSe
         }
 
         RoutingPlan? plan = null;
-        if (!live.IsBuiltin && store.GetAsync(live.Version).GetAwaiter().GetResult() is { } view)
+        if (!live.IsBuiltin && publisher.LiveView is { } view && view.Id == live.Version)
         {
             var p = view.Parameters;
             plan = view.Policy switch

@@ -18,6 +18,10 @@ public sealed partial class LivePlanPublisher(
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private Dictionary<(long Plan, long Activation), ActivePlan> _built = [];
+
+    /// <summary>The stored plan behind the published live plan (null while routing follows the built-in default), as read
+    /// for the last publication, so that readers such as the explorer need not query again.</summary>
+    public PlanView? LiveView { get; private set; }
     private bool _subscribed;
 
     /// <summary>Loads the plans and starts following changes.</summary>
@@ -58,6 +62,7 @@ public sealed partial class LivePlanPublisher(
             }
 
             _built = built;
+            LiveView = livePlan.IsBuiltin ? null : live.Plan;
             routing.PublishPlans(new PlanBook(livePlan, byPolicy));
             LogPublished(livePlan.Header, livePlan.Policy);
         }
