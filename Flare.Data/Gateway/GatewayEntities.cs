@@ -48,4 +48,19 @@ public sealed class RequestLogEntity
     public double E2eMs { get; set; }
     public double OverheadMs { get; set; }
     public int Attempts { get; set; }
+
+    /// <summary>The routing plan's version the request was routed by (0: a policy's built-in defaults); null when it
+    /// named a model and was not routed by a plan.</summary>
+    public long? PlanVersion { get; set; }
+
+    /// <summary>The routing decision explained, as JSON (<c>Flare.Routing.Routing.RoutingExplanation</c>): every
+    /// candidate's estimates, prices and score, and why the winner won. Null for requests no scoring policy decided.</summary>
+    public string? Explanation { get; set; }
+
+    /// <summary>The application's score of the answer in [0, 1], from <c>POST /v1/feedback</c>; null until it sends one.</summary>
+    public double? FeedbackScore { get; set; }
+
+    /// <summary>The decision as the request path left it, turned into <see cref="Explanation"/> off the request path by
+    /// the log writer. Not stored.</summary>
+    public Flare.Routing.Routing.RoutingDecisionRecord? Decision { get; set; }
 }

@@ -28,5 +28,6 @@ internal sealed class RequestLogConfiguration : IEntityTypeConfiguration<Request
         b.Property(x => x.ErrorType).HasMaxLength(60);
         b.HasIndex(x => x.TimestampUtc);
         b.HasIndex(x => x.RequestId);
+        b.Ignore(x => x.Decision);
     }
 }

@@ -65,6 +65,11 @@ internal sealed class CheapestPolicy : IRoutingPolicy
 
     public bool NeedsEstimates => true;
 
+    public string Formula => "−ĉ (ties: higher q̂)";
+
+    public CandidateScore? ScoreOf(in RoutingRequest request, in Candidate candidate) =>
+        new CandidateScore(-candidate.Estimate.CostUsd, 0, candidate.Estimate.CostUsd, 0, 0);
+
     public int Choose(in RoutingRequest request, ReadOnlySpan<Candidate> candidates)
     {
         var best = RoutingDecision.NoCandidate;
@@ -95,6 +100,11 @@ internal sealed class BestQualityPolicy : IRoutingPolicy
     public string Name => PolicyName;
 
     public bool NeedsEstimates => true;
+
+    public string Formula => "q̂ (ties: lower ĉ)";
+
+    public CandidateScore? ScoreOf(in RoutingRequest request, in Candidate candidate) =>
+        new CandidateScore(candidate.Estimate.Quality, candidate.Estimate.Quality, 0, 0, 0);
 
     public int Choose(in RoutingRequest request, ReadOnlySpan<Candidate> candidates)
     {

@@ -53,6 +53,15 @@ public interface IRoutingPolicy
     void Settle(in RoutingRequest request, in Candidate chosen, double? costUsd)
     {
     }
+
+    /// <summary>
+    /// The candidate's score under this policy, term by term, for explaining a decision (<see cref="RoutingExplanation"/>);
+    /// called off the request path. Null for policies that do not score (the default).
+    /// </summary>
+    CandidateScore? ScoreOf(in RoutingRequest request, in Candidate candidate) => null;
+
+    /// <summary>The score this policy maximises, with its plan's numbers; null for policies that do not score.</summary>
+    string? Formula => null;
 }
 
 /// <summary>A policy that counts spending against budgets over fixed periods (PORT).</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Globalization;
 using Flare.Routing.Optimization;
 
 namespace Flare.Routing.Routing;
@@ -61,6 +62,21 @@ internal sealed class PortPolicy : IRoutingPolicy, IBudgetedPolicy
     public bool NeedsEstimates => true;
 
     public ExhaustedBudget OnExhausted => _onExhausted;
+
+    public string Formula => string.Create(CultureInfo.InvariantCulture, $"{_scoring.QualityWeight:0.######}·q̂ − γ_i·ĉ (USD)");
+
+    public CandidateScore? ScoreOf(in RoutingRequest request, in Candidate candidate)
+    {
+        var e = candidate.Estimate;
+        var quality = _scoring.QualityWeight * e.Quality;
+        if (!_slots.TryGetValue(candidate.Target.Name, out var slot))
+        {
+            return new CandidateScore(quality, quality, 0, 0, 0, Excluded: "the plan has no budget for it (added after the plan was computed)");
+        }
+
+        var price = _gamma[slot] * e.CostUsd;
+        return new CandidateScore(quality - price, quality, 0, 0, price, Gamma: _gamma[slot]);
+    }
 
     public int Choose(in RoutingRequest request, ReadOnlySpan<Candidate> candidates)
     {

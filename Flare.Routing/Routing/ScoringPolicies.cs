@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Globalization;
 using Flare.Routing.Profiles;
 
 namespace Flare.Routing.Routing;
@@ -17,6 +18,19 @@ internal sealed class FlarePolicy(RoutingPlan plan, LatencyMetric latency) : IRo
     public bool NeedsEstimates => true;
 
     public RoutingPlan Plan => plan;
+
+    public string Formula => string.Create(CultureInfo.InvariantCulture,
+        $"{plan.QualityWeight:0.###}·q̂ − {plan.CostWeight:0.###}·ĉ / ${plan.CostScaleUsd:0.######} − {plan.LatencyWeight:0.###}·{(latency == LatencyMetric.Ttft ? "TTFT" : "ℓ̂")} / {plan.LatencyScaleMs:0.#} ms");
+
+    public CandidateScore? ScoreOf(in RoutingRequest request, in Candidate candidate)
+    {
+        var e = candidate.Estimate;
+        var latencyMs = latency == LatencyMetric.Ttft ? e.TtftMs : e.LatencyMs;
+        var quality = plan.QualityWeight * e.Quality;
+        var cost = plan.CostWeight * e.CostUsd / plan.CostScaleUsd;
+        var wait = plan.LatencyWeight * latencyMs / plan.LatencyScaleMs;
+        return new CandidateScore(quality - cost - wait, quality, cost, wait, 0);
+    }
 
     public int Choose(in RoutingRequest request, ReadOnlySpan<Candidate> candidates)
     {
@@ -56,6 +70,15 @@ internal sealed class RouterWisePolicy(IReadOnlyDictionary<string, double> alpha
     public string Name => PolicyName;
 
     public bool NeedsEstimates => true;
+
+    public string Formula => "q̂ − α_i";
+
+    public CandidateScore? ScoreOf(in RoutingRequest request, in Candidate candidate)
+    {
+        var a = _alpha.TryGetValue(candidate.Target.Name, out var price) ? price : 0;
+        var q = candidate.Estimate.Quality;
+        return new CandidateScore(q - a, q, 0, 0, a, Alpha: a);
+    }
 
     public int Choose(in RoutingRequest request, ReadOnlySpan<Candidate> candidates)
     {

@@ -36,6 +36,7 @@ public static class ApiHosting
         api.MapRegistryApi();
         Profiling.ProfilingApi.MapProfilingApi(api);
         Plans.PlansApi.MapPlansApi(api);
+        Traffic.RequestsApi.MapRequestsApi(api);
         api.MapFallback(() => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found",
             detail: "No /api endpoint matches this path and method. The OpenAPI document at /openapi/v1.json lists them."));
     }

@@ -118,6 +118,7 @@ public sealed partial class GatewayHandler(
         {
             plan = routed;
             policy = plan.Router;
+            entry.PlanVersion = plan.Version;
             targets = snapshot.Deployments;
             SetPlanHeaders(http.Response, plan);
         }
@@ -188,6 +189,11 @@ public sealed partial class GatewayHandler(
 
             decision = new RoutingRequest(body.Model, body.Length / 4, attempt, entry.TimestampUtc);
             var pick = policy.Choose(decision, candidates.AsSpan(0, count));
+            if (attempt == 0 && plan is not null && policy.NeedsEstimates)
+            {
+                // Kept for the Explain view; scored and written off the request path by the log writer.
+                entry.Decision = RoutingDecisionRecord.Capture(policy, plan.Header, candidates.AsSpan(0, count), pick, decision);
+            }
             if (pick == RoutingDecision.BudgetExhausted && attempt == 0)
             {
                 await DropForBudgetAsync(http, entry, policy, plan!);

@@ -32,6 +32,10 @@ public sealed partial class RequestLogWriter(
     private long _written;
     private (string CommandText, System.Reflection.PropertyInfo[] Columns)? _insert;
 
+    // Feedback for requests whose rows were still queued when it came; applied as they are written.
+    private const int MaxPendingFeedback = 10_000;
+    private readonly Dictionary<string, double> _pendingFeedback = new(StringComparer.Ordinal);
+
     /// <summary>Entries lost because the writer could not keep up (the channel was full).</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
@@ -52,6 +56,53 @@ public sealed partial class RequestLogWriter(
         if (!_channel.Writer.TryWrite(entry))
         {
             Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    /// <summary>
+    /// Records an application's score of a served answer on its log row (what the explorer's observed quality is the mean
+    /// of). A row still queued gets the score when it is written.
+    /// </summary>
+    public async Task RecordFeedbackAsync(string requestId, double score, CancellationToken ct)
+    {
+        bool queued;
+        lock (_recentLock)
+        {
+            var recent = Array.Find(_recent, r => r?.RequestId == requestId);
+            if (recent is not null)
+            {
+                recent.FeedbackScore = score;
+            }
+
+            // Not yet handed to the writer: it picks the score up when it writes the row.
+            queued = recent is null;
+            _pendingFeedback[requestId] = score;
+            if (_pendingFeedback.Count > MaxPendingFeedback)
+            {
+                _pendingFeedback.Remove(_pendingFeedback.Keys.First());
+            }
+        }
+
+        // A row being inserted right now may have been read before the score was set: update until it is there.
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var updated = await db.RequestLog.Where(r => r.RequestId == requestId)
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.FeedbackScore, score), ct);
+            if (updated > 0 || queued)
+            {
+                lock (_recentLock)
+                {
+                    if (updated > 0)
+                    {
+                        _pendingFeedback.Remove(requestId);
+                    }
+                }
+
+                return;
+            }
+
+            await Task.Delay(100, ct);
         }
     }
 
@@ -123,11 +174,20 @@ public sealed partial class RequestLogWriter(
             return;
         }
 
+        foreach (var entry in batch)
+        {
+            Explain(entry);
+        }
+
         lock (_recentLock)
         {
             foreach (var entry in batch)
             {
                 _recent[(int)(_recentCount++ % RecentCapacity)] = entry;
+                if (_pendingFeedback.Count > 0 && _pendingFeedback.Remove(entry.RequestId, out var score))
+                {
+                    entry.FeedbackScore = score;
+                }
             }
         }
 
@@ -142,6 +202,26 @@ public sealed partial class RequestLogWriter(
             Interlocked.Add(ref _dropped, batch.Count);
             LogWriteFailed(ex, batch.Count);
         }
+    }
+
+    /// <summary>Turns the request path's decision into its stored explanation; a failure costs the explanation, not the row.</summary>
+    private void Explain(RequestLogEntity entry)
+    {
+        if (entry.Decision is not { } decision)
+        {
+            return;
+        }
+
+        try
+        {
+            entry.Explanation = decision.Explain().ToJson();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogExplainFailed(ex, entry.RequestId);
+        }
+
+        entry.Decision = null;
     }
 
     /// <summary>
@@ -203,6 +283,9 @@ public sealed partial class RequestLogWriter(
             await db.RequestLog.Where(r => r.Id <= id).ExecuteDeleteAsync(ct);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not explain the routing decision of request {RequestId}")]
+    private partial void LogExplainFailed(Exception ex, string requestId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not write {Count} request log entries")]
     private partial void LogWriteFailed(Exception ex, int count);

@@ -17,7 +17,8 @@ public static class FeedbackEndpoint
     private const long MaxBodyBytes = 64 * 1024;
 
     public static async Task HandleAsync(
-        HttpContext http, ApiKeyAuthenticator keys, RecentPrompts recent, HistoryStore store, HistoryIndexService index, CancellationToken ct)
+        HttpContext http, ApiKeyAuthenticator keys, RecentPrompts recent, HistoryStore store, HistoryIndexService index,
+        RequestLogWriter requestLog, CancellationToken ct)
     {
         var key = keys.Authenticate(http.Request);
         if (key is null)
@@ -98,6 +99,7 @@ public static class FeedbackEndpoint
 
             var stored = await store.AddFeedbackAsync(requestId, served.Prompt, served.Model, score, outputTokens ?? served.OutputTokens, served.CostUsd, ct);
             await index.CatchUpAsync(ct);
+            await requestLog.RecordFeedbackAsync(requestId, score, ct);
             http.Response.ContentType = "application/json";
             await http.Response.WriteAsJsonAsync(new
             {

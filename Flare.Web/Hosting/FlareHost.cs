@@ -108,6 +108,7 @@ public static class FlareHost
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         builder.Services.AddSingleton<Traffic.TrafficMonitor>();
+        builder.Services.AddSingleton<Traffic.RequestInsights>();
     }
 
     public static void MapFlare(this WebApplication app)

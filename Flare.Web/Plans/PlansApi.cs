@@ -28,6 +28,9 @@ public static class PlansApi
     /// <param name="Description">What the policy does.</param>
     public sealed record LivePlanResponse(PlanView? Plan, PlanActivationView? Activation, long Version, string Policy, IReadOnlyList<BudgetUsage> Budgets, string Description);
 
+    /// <summary>A plan's prediction beside what live traffic routed by it showed.</summary>
+    public sealed record ObservedResponse(PlanPrediction? Predicted, Traffic.PlanObservation Observed);
+
     public static void MapPlansApi(this RouteGroupBuilder api)
     {
         var plans = api.MapGroup("/plans").WithTags("Routing plans");
@@ -43,6 +46,16 @@ public static class PlansApi
             .WithDescription("The audit trail of live plans, newest first.");
         plans.MapGet("/{id:long}", async (long id, PlanStore s, CancellationToken ct) =>
             await s.GetAsync(id, ct) is { } plan ? Results.Ok(plan) : RegistryApi.ToHttp(Data.Registry.Outcome<bool>.NotFound($"Plan {id} does not exist.")));
+        plans.MapGet("/{id:long}/observed", async (long id, DateTime? since, PlanStore s, Traffic.RequestInsights insights, CancellationToken ct) =>
+        {
+            if (await s.GetAsync(id, ct) is not { } plan)
+            {
+                return RegistryApi.ToHttp(Data.Registry.Outcome<bool>.NotFound($"Plan {id} does not exist."));
+            }
+
+            var from = since?.ToUniversalTime() ?? plan.LastActivatedUtc ?? plan.CreatedUtc;
+            return Results.Ok(new ObservedResponse(plan.Predicted, await insights.ObserveAsync(id, from, ct)));
+        }).WithDescription("Predicted vs observed: the plan's predicted metrics beside live traffic routed by it since ?since= (default: since it last became live) — latency, cost per 1k requests, traffic split, and quality from POST /v1/feedback scores.");
         plans.MapPost("/", async (CreatePlanInput input, HttpRequest request, PlanService p, CancellationToken ct) =>
         {
             var plan = await p.CreateAsync(input.Policy ?? "", input.Parameters, Operator(request), input.Reason ?? "", ct);

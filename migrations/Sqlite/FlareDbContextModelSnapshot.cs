@@ -92,6 +92,12 @@ namespace Flare.Data.Migrations.Sqlite
                         .HasMaxLength(60)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Explanation")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("FeedbackScore")
+                        .HasColumnType("REAL");
+
                     b.Property<int?>("InputTokens")
                         .HasColumnType("INTEGER");
 
@@ -100,6 +106,9 @@ namespace Flare.Data.Migrations.Sqlite
 
                     b.Property<double>("OverheadMs")
                         .HasColumnType("REAL");
+
+                    b.Property<long?>("PlanVersion")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Policy")
                         .HasMaxLength(50)

@@ -248,4 +248,72 @@ public sealed class PlanRoutingTests
         Assert.Contains($"flare_requests_total{{deployment=\"weak@emu\",policy=\"flare\",status=\"200\"}} {weak}", metrics);
         Assert.DoesNotContain("status=\"5", metrics);
     }
+
+    /// <summary>
+    /// The Explain view's data: a request routed by the live flare plan is logged with every candidate's estimates and
+    /// score and the winner it was sent to; feedback on it shows in the plan's observed metrics beside the prediction.
+    /// </summary>
+    [Fact]
+    public async Task RoutedRequest_IsExplained_AndItsFeedbackIsThePlansObservedQuality()
+    {
+        await using var f = await StartWithHistoryAsync();
+        await AddFleetAsync(f);
+        var cheaper = await ReadyPlanAsync(f, "flare", new { qualityWeight = 1, costWeight = 10 });
+        await ActivateAsync(f, cheaper);
+
+        var routed = await f.Client.PostAsJsonAsync("/v1/chat/completions", Chat("flare"), Ct);
+        var plain = await f.Client.PostAsJsonAsync("/v1/chat/completions", Chat("strong"), Ct);
+        var id = Header(routed, "x-flare-request-id")!;
+        var feedback = await f.Client.PostAsJsonAsync("/v1/feedback", new { request_id = id, score = 0.75 }, Ct);
+        Assert.Equal(HttpStatusCode.OK, feedback.StatusCode);
+
+        var detail = await LoggedAsync(f, id);
+        Assert.Equal("weak@emu", detail.GetProperty("deployment").GetString());
+        Assert.Equal(cheaper, detail.GetProperty("planVersion").GetInt64());
+        var x = detail.GetProperty("explanation");
+        Assert.Equal("weak@emu", x.GetProperty("winner").GetString());
+        Assert.Equal("flare", x.GetProperty("policy").GetString());
+        Assert.StartsWith("weak@emu has the highest score", x.GetProperty("why").GetString());
+        var candidates = x.GetProperty("candidates").EnumerateArray().ToList();
+        Assert.Equal(["strong@emu", "weak@emu"], candidates.Select(c => c.GetProperty("deployment").GetString()).Order());
+        var strong = candidates.Single(c => c.GetProperty("deployment").GetString() == "strong@emu");
+        var weak = candidates.Single(c => c.GetProperty("chosen").GetBoolean());
+        Assert.Equal(0.9, strong.GetProperty("quality").GetDouble(), 6); // from the test history
+        Assert.Equal("history", strong.GetProperty("source").GetString());
+        Assert.True(strong.GetProperty("costUsd").GetDouble() > 50 * weak.GetProperty("costUsd").GetDouble());
+        Assert.True(weak.GetProperty("score").GetDouble() > strong.GetProperty("score").GetDouble());
+        Assert.True(weak.GetProperty("latencyMs").GetDouble() > 0);
+        Assert.Equal(0.75, detail.GetProperty("feedbackScore").GetDouble());
+
+        var plainDetail = await LoggedAsync(f, Header(plain, "x-flare-request-id")!);
+        Assert.Equal(JsonValueKind.Null, plainDetail.GetProperty("explanation").ValueKind);
+        Assert.Equal(JsonValueKind.Null, plainDetail.GetProperty("planVersion").ValueKind);
+
+        var observed = JsonDocument.Parse(await f.Client.GetStringAsync($"/api/plans/{cheaper}/observed", Ct)).RootElement;
+        Assert.Equal(1, observed.GetProperty("observed").GetProperty("requests").GetInt32());
+        Assert.Equal(0.75, observed.GetProperty("observed").GetProperty("meanFeedbackScore").GetDouble());
+        Assert.Equal(1.0, observed.GetProperty("observed").GetProperty("trafficShare").GetProperty("weak@emu").GetDouble());
+        Assert.True(observed.GetProperty("predicted").GetProperty("meanQuality").GetDouble() > 0);
+
+        var missing = await f.Client.GetAsync("/api/requests/req_nope", Ct);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>GET /api/requests/{id} once the log writer has it (it writes within about 100 ms).</summary>
+    private static async Task<JsonElement> LoggedAsync(GatewayFixture f, string id)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var response = await f.Client.GetAsync($"/api/requests/{id}", Ct);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"Request {id} was not in the log after 10 s ({response.StatusCode}).");
+            await Task.Delay(50, Ct);
+        }
+    }
 }
