@@ -12,10 +12,14 @@ public abstract class ComponentTestBase : IAsyncLifetime
     /// <summary>Services a test class needs beyond the registry and MudBlazor's.</summary>
     protected virtual void AddServices(IServiceCollection services) { }
 
+    /// <summary>Anything else a test class sets on the context (component stubs, …), after it is created.</summary>
+    protected virtual void Configure(BunitContext ctx) { }
+
     public async ValueTask InitializeAsync()
     {
         Db = await TestDatabase.CreateAsync();
         Ctx = BunitSetup.Create(Db, AddServices);
+        Configure(Ctx);
     }
 
     public async ValueTask DisposeAsync()

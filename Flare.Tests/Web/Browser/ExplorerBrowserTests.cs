@@ -13,7 +13,7 @@ namespace Flare.Tests.Web.Browser;
 [Collection(nameof(HostCollection))]
 public sealed class ExplorerBrowserTests : IAsyncLifetime
 {
-    private const int HistoryPrompts = 400;
+    internal const int HistoryPrompts = 400;
     private readonly TempDirectory _dir = new();
     private readonly BrowserFixture _browser = new();
     private FlareServer _server = null!;
@@ -127,7 +127,7 @@ public sealed class ExplorerBrowserTests : IAsyncLifetime
     /// The end of an import refits the estimator's embedder, and the explorer then rebuilds its sample (it looks for
     /// changes every 5 s): wait until the sample has stayed the same for longer than that, so the test moves sliders on it.
     /// </summary>
-    private static async Task WaitForSettledSampleAsync(IPage page)
+    internal static async Task WaitForSettledSampleAsync(IPage page)
     {
         var sample = page.GetByTestId("explorer-sample");
         var (last, quiet) = ("", 0);
@@ -149,11 +149,11 @@ public sealed class ExplorerBrowserTests : IAsyncLifetime
         await page.GetByTestId("predicted-mean").InnerTextAsync(),
         (await page.GetByTestId("explorer-chart").GetAttributeAsync("data-revision"))!);
 
-    private static double Ms(string text) => double.Parse(text.Replace("ms", "").Replace(",", "").Trim(), CultureInfo.InvariantCulture);
+    internal static double Ms(string text) => double.Parse(text.Replace("ms", "").Replace(",", "").Trim(), CultureInfo.InvariantCulture);
 
-    private static bool IsLarge(string model) => model.Contains("49b") || model.Contains("70b");
+    internal static bool IsLarge(string model) => model.Contains("49b") || model.Contains("70b");
 
-    private static async Task<List<(int Id, string Model)>> DeploymentsAsync(HttpClient http)
+    internal static async Task<List<(int Id, string Model)>> DeploymentsAsync(HttpClient http)
     {
         using var json = JsonDocument.Parse(await http.GetStringAsync("/api/deployments"));
         return json.RootElement.EnumerateArray().Select(d => (d.GetProperty("id").GetInt32(), d.GetProperty("modelName").GetString()!)).ToList();
@@ -161,7 +161,7 @@ public sealed class ExplorerBrowserTests : IAsyncLifetime
 
     /// <summary>A measured grid (input × output length × concurrency) from curves shaped like a 7–9B model on one A100 or a
     /// 49–70B model on two H100s, with ±3 % deterministic noise, imported as the generic CSV layout and fitted by Flare.</summary>
-    private static async Task ImportProfileAsync(HttpClient http, int deploymentId, bool large)
+    internal static async Task ImportProfileAsync(HttpClient http, int deploymentId, bool large)
     {
         var model = large ? new LatencyModel(45, 0.08, 0.006, 2.5, 22, 0.25, 0.00008) : new LatencyModel(25, 0.05, 0.004, 1.5, 11, 0.12, 0.00004);
         var csv = new StringBuilder(GenericProfileCsv.Header).Append('\n');
@@ -193,7 +193,7 @@ public sealed class ExplorerBrowserTests : IAsyncLifetime
     }
 
     /// <summary>An evaluation set scoring every demo model: large models hold up on hard prompts, small ones do not.</summary>
-    private static async Task ImportHistoryAsync(HttpClient http, IReadOnlyList<string> models)
+    internal static async Task ImportHistoryAsync(HttpClient http, IReadOnlyList<string> models)
     {
         var random = new Random(5);
         var topics = new[] { "sorting algorithms", "French grammar", "tax law", "protein folding", "the Roman empire", "SQL joins", "poetry", "orbital mechanics" };

@@ -34,11 +34,14 @@ public sealed class ExplainViewTests : ComponentTestBase
         var rows = cut.FindAll("[data-testid=explain-candidates] tbody tr");
         Assert.Equal(2, rows.Count);
         var winner = cut.Find("[data-testid=explain-winner]").QuerySelectorAll("td").Select(td => td.TextContent.Trim()).ToList();
-        Assert.Equal(["✓ weak@d2", "weak", "3 / 8", "0.600", "100", "500", "100", "0.0010000", "history", "—", "0.6", "0.05", "0.1", "0", "0.45", ""], winner);
+        // flare weighs no price: that column is left out.
+        Assert.Equal(["✓ weak@d2", "3 / 8", "0.600", "100", "500", "100", "0.0010000", "0.6", "0.05", "0.1", "0.45", ""], winner);
+        Assert.Contains("q̂ of every candidate from: history", cut.Find("[data-testid=explain-source]").TextContent);
         Assert.Equal("explain-winner", rows[0].GetAttribute("data-testid"));
         var loser = rows[1].QuerySelectorAll("td").Select(td => td.TextContent.Trim()).ToList();
         Assert.Equal("strong@d1", loser[0]);
-        Assert.Equal(["0.9", "0.5", "0.4", "0", "0"], loser.Skip(10).Take(5));
+        Assert.Equal(["0.9", "0.5", "0.4", "0"], loser.Skip(7).Take(4));
+        Assert.DoesNotContain("price", cut.Find("[data-testid=explain-candidates] thead").TextContent);
         Assert.Contains("weak@d2 · 200", cut.Find("[data-testid=explain-served]").TextContent);
     }
 
@@ -64,6 +67,6 @@ public sealed class ExplainViewTests : ComponentTestBase
 
         Assert.Contains("No winner: Dropped: the best-scoring deployment's budget for this period is spent", cut.Find("[data-testid=explain-why]").TextContent);
         Assert.Empty(cut.FindAll("[data-testid=explain-winner]"));
-        Assert.Contains("γ 0", cut.Find("[data-testid=explain-candidates]").TextContent);
+        Assert.Contains("γ", cut.Find("[data-testid=explain-candidates] thead").TextContent);
     }
 }

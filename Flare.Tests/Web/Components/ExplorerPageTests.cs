@@ -8,6 +8,7 @@ using Flare.Routing.Estimation.Embeddings;
 using Flare.Routing.Estimation.Index;
 using Flare.Routing.Profiles;
 using Flare.Tests.Support;
+using Flare.Web.Components.Explorer;
 using Flare.Web.Components.Pages;
 using Flare.Web.Explorer;
 using Microsoft.EntityFrameworkCore;
@@ -36,6 +37,9 @@ public sealed class ExplorerPageTests : ComponentTestBase
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ExplorerOptions>>(), TimeProvider.System,
             NullLogger<ExplorerWorkloadService>.Instance));
     }
+
+    // The live plan's panel reads the plan store and the request log; its own tests are in the browser and API suites.
+    protected override void Configure(BunitContext ctx) => ctx.ComponentFactories.AddStub<LivePlanPanel>();
 
     /// <summary>Two models on one A100 each, a history of 60 prompts scoring both, and (unless told) a profile for each.</summary>
     private async Task FleetWithHistoryAsync(bool profiles = true)
