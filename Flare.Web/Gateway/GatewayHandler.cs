@@ -166,7 +166,7 @@ public sealed partial class GatewayHandler(
             estimation.Fill(candidates.AsSpan(0, count), prompt, body.MaxOutputTokens());
         }
 
-        var capture = new UsageCaptureStream(http.Response.Body, body.Stream);
+        var capture = new UsageCaptureStream(http.Response.Body, body.Stream, hideUsageChunk: body.Stream && !body.ClientWantsUsage);
         http.Response.Body = capture;
         var timing = new RequestTiming(started);
         var config = new ForwarderRequestConfig

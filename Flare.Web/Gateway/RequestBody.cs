@@ -20,6 +20,12 @@ internal sealed class RequestBody : IDisposable
     public bool Stream { get; }
     public int Length { get; private init; }
 
+    /// <summary>True when a streaming client asked for the usage chunk itself (<c>stream_options.include_usage</c>); when it
+    /// did not, Flare asks for it anyway, reads it and keeps it from the client.</summary>
+    public bool ClientWantsUsage =>
+        _doc.RootElement.TryGetProperty("stream_options", out var o) && o.ValueKind == JsonValueKind.Object
+        && o.TryGetProperty("include_usage", out var u) && u.ValueKind == JsonValueKind.True;
+
     /// <summary>An OpenAI error for a body that cannot be served: (message, param).</summary>
     public readonly record struct Problem(string Message, string? Param);
 

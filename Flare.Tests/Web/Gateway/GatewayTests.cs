@@ -67,10 +67,34 @@ public sealed class GatewayTests
             .Select(e => e.GetProperty("choices")[0].GetProperty("delta"))
             .Count(d => !d.TryGetProperty("role", out _) && d.TryGetProperty("content", out _)); // the first chunk only opens the message
         Assert.Equal(12, content);
+        // The client did not ask for usage: Flare asked the backend for it, read it, and kept its chunk from the client.
+        Assert.DoesNotContain(events, e => e != "[DONE]" && JsonDocument.Parse(e).RootElement.GetProperty("choices").GetArrayLength() == 0);
         var logged = await WaitForLogAsync(f, Header(response, "x-flare-request-id")!);
         Assert.True(logged.Stream);
         Assert.Equal(12, logged.OutputTokens);
         Assert.NotNull(logged.TtftMs);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_Streaming_ClientThatAskedForUsage_GetsTheUsageChunk()
+    {
+        await using var f = await GatewayFixture.StartAsync();
+        await f.AddDeploymentAsync("llama-8b", "llama-8b@emu");
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = JsonContent.Create(new
+            {
+                model = "llama-8b", stream = true, max_tokens = 6, ignore_eos = true, stream_options = new { include_usage = true },
+                messages = new[] { new { role = "user", content = "Say hello to the fleet." } },
+            }),
+        };
+        using var response = await f.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
+        var events = await ReadEventsAsync(response);
+
+        var usage = Assert.Single(events, e => e != "[DONE]" && JsonDocument.Parse(e).RootElement.GetProperty("choices").GetArrayLength() == 0);
+        Assert.Equal(6, JsonDocument.Parse(usage).RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        Assert.Equal(6, (await WaitForLogAsync(f, Header(response, "x-flare-request-id")!)).OutputTokens);
     }
 
     [Fact]
