@@ -56,12 +56,4 @@ public sealed class HashedNgramEmbedderTests
     {
         Assert.All(Embed(new HashedNgramEmbedder(), ""), x => Assert.Equal(0f, x));
     }
-
-    [Fact]
-    public void TokenCounter_O200k_CountsTokens()
-    {
-        Assert.Equal(0, O200kTokenCounter.Shared.Count(""));
-        Assert.Equal(4, O200kTokenCounter.Shared.Count("Hello, world!"));
-        Assert.Equal("o200k_base", O200kTokenCounter.Shared.Name);
-    }
 }

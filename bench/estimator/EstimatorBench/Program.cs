@@ -13,7 +13,17 @@ var arguments = args.Select((a, i) => (a, i)).Where(p => p.a.StartsWith("--", St
     .ToDictionary(p => p.a[2..], p => args[p.i + 1]);
 var data = arguments.GetValueOrDefault("data") ?? "../shared/data";
 var count = int.Parse(arguments.GetValueOrDefault("count") ?? "100000", CultureInfo.InvariantCulture);
-var hnsw = arguments.TryGetValue("ef-search", out var efArgument) ? new HnswOptions { EfSearch = int.Parse(efArgument, CultureInfo.InvariantCulture) } : HnswOptions.Default;
+var hnsw = HnswOptions.Default;
+if (arguments.TryGetValue("ef-search", out var efArgument))
+{
+    hnsw = hnsw with { EfSearch = int.Parse(efArgument, CultureInfo.InvariantCulture) };
+}
+
+if (arguments.TryGetValue("m", out var mArgument))
+{
+    hnsw = hnsw with { M = int.Parse(mArgument, CultureInfo.InvariantCulture) };
+}
+
 var folder = Path.Combine(data, "LLMRouter", "data", "dcrouter_preprocessed");
 var seeds = new List<HistoryEntry>();
 foreach (var file in new[] { "train.json", "test.json" })
@@ -120,7 +130,7 @@ var truths = recallQueries.Select(q =>
     embedder.Embed(q, v);
     return (Vector: v, Ids: exact.Search(v, 10).Select(n => n.Id).ToHashSet());
 }).ToList();
-foreach (var ef in new[] { 32, 64, 128 })
+foreach (var ef in new[] { 32, 48, 64, 96, 128 }.Append(index.Options.EfSearch).Distinct().Order())
 {
     var times = new List<double>();
     double recall = 0;
@@ -152,6 +162,7 @@ var search = new List<double>(timed.Count);
 var aggregate = new List<double>(timed.Count);
 var buffer = new float[embedder.Dimensions];
 var gcBefore = GC.CollectionCount(0);
+var bytesBefore = GC.GetAllocatedBytesForCurrentThread();
 foreach (var q in timed)
 {
     var t0 = Stopwatch.GetTimestamp();
@@ -164,6 +175,7 @@ foreach (var q in timed)
 }
 
 var gcs = GC.CollectionCount(0) - gcBefore;
+var bytesPerEstimate = (GC.GetAllocatedBytesForCurrentThread() - bytesBefore) / timed.Count;
 foreach (var q in timed)
 {
     var t0 = Stopwatch.GetTimestamp();
@@ -182,7 +194,7 @@ foreach (var q in timed)
 }
 
 Console.WriteLine();
-Console.WriteLine($"One estimate with Flare's defaults ({options}, efSearch {index.Options.EfSearch}), {timed.Count:N0} distinct held-out prompts after {warm.Count:N0} warm-up estimates, one thread; {gcs} gen-0 collections during the run:");
+Console.WriteLine($"One estimate with Flare's defaults ({options}, efSearch {index.Options.EfSearch}), {timed.Count:N0} distinct held-out prompts after {warm.Count:N0} warm-up estimates, one thread; {gcs} gen-0 collections during the run, {bytesPerEstimate:N0} bytes allocated per estimate:");
 Console.WriteLine();
 Console.WriteLine("| step | p50 µs | p90 µs | p99 µs | p99.9 µs | max µs |");
 Console.WriteLine("|---|---:|---:|---:|---:|---:|");
