@@ -48,10 +48,10 @@ public sealed record ExplorerQueryInput(int InputTokens, double[] Quality, doubl
 /// query-major (index <c>j·Deployments.Count + i</c>), like <see cref="WorkloadSample"/>.
 /// </summary>
 /// <remarks>
-/// <para>Latency at load. The fitted curves (<see cref="LatencyModel"/>) are affine in the concurrency c a request sees, so
-/// each query's TTFT and e2e on deployment i are stored as <c>A + B·c</c> (c ≥ 1):
-/// TTFT: <c>A = a + b·L_in − g·L_in − h</c>, <c>B = g·L_in + h</c>;
-/// e2e adds <c>(L_out − 1)·TPOT</c>: <c>A += (L_out − 1)·d</c>, <c>B += (L_out − 1)·(e + f·ctx)</c>, ctx = L_in + L_out/2.</para>
+/// <para>Latency at load. Each query's TTFT and e2e on deployment i are stored as a line in the concurrency c a request sees,
+/// <c>A + B·c</c> (c ≥ 1): the chord of the fitted curve (<see cref="LatencyModel"/>) between c = 1 and the deployment's
+/// profiled concurrency (at least 2), exact at both ends. The curves are affine in c except where the deployment turns
+/// prefill-bound (their σ term), so the chord is the curve wherever it is affine and its linear stand-in across the switch.</para>
 /// <para>The concurrency of a deployment receiving r requests/s with mean e2e <c>Ā + B̄·c</c> follows from Little's law,
 /// <c>c = r·(Ā + B̄·c)/1000</c>, so <c>c = r·Ā / (1000 − r·B̄)</c>, at least 1; the same relation RouterWise's
 /// <see cref="RateLatencyCurve.FromModel"/> samples at whole concurrencies (rate = c / e2e(c)). When
@@ -169,15 +169,15 @@ public sealed class ExplorerSample
                 sample.ActualQuality[k] = q.ActualQuality?[i] ?? double.NaN;
                 labelled &= !double.IsNaN(sample.ActualQuality[k]);
 
-                // TTFT(L, c) = a + b·L + (g·L + h)·(c − 1); TPOT(c, ctx) = d + (e + f·ctx)·c.
-                var tb = model.TtftPerQueuedInputTokenMs * lin + model.TtftPerQueuedRequestMs;
-                var ta = model.TtftBaseMs + model.TtftPerInputTokenMs * lin - tb;
-                var steps = lout - 1;
-                var ctx = LatencyModel.MeanContextTokens(lin, lout);
-                sample.TtftA[k] = ta;
+                // The line through the curves at c = 1 and at the profiled concurrency (see remarks).
+                var top = Math.Max(2, columns[i].ProfiledConcurrency);
+                var (ttft1, e2e1) = (model.TtftMs(lin, lout, 1), model.E2eMs(lin, lout, 1));
+                var tb = (model.TtftMs(lin, lout, top) - ttft1) / (top - 1);
+                var eb = (model.E2eMs(lin, lout, top) - e2e1) / (top - 1);
+                sample.TtftA[k] = ttft1 - tb;
                 sample.TtftB[k] = tb;
-                sample.E2eA[k] = ta + steps * model.TpotBaseMs;
-                sample.E2eB[k] = tb + steps * (model.TpotPerRequestMs + model.TpotPerContextTokenMs * ctx);
+                sample.E2eA[k] = e2e1 - eb;
+                sample.E2eB[k] = eb;
                 sample.FixedCostUsd[k] = PerTokenPriced(deployments[i].Target)
                     ? deployments[i].Target.CostUsd(lin, lout, sample.E2eMs(k, 1) / 1000.0, 1)
                     : 0;

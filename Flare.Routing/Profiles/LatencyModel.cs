@@ -2,33 +2,50 @@ namespace Flare.Routing.Profiles;
 
 /// <summary>
 /// A deployment's fitted, length- and load-aware latency curves (ROUTING.md §3). All coefficients are
-/// non-negative, so every curve is non-decreasing in input tokens, load and context; "load" is
-/// concurrency <c>c</c> ≥ 1, the requests in flight including the one predicted.
+/// non-negative; "load" is concurrency <c>c</c> ≥ 1, the requests in flight including the one predicted, and the
+/// others in flight are taken to be like it (same prompt and output length), as in a sweep grid.
 /// <code>
-/// TTFT(L_in, c)   = a + b·L_in + g·L_in·(c − 1) + h·(c − 1)
-/// TPOT(c, ctx)    = d + e·c + f·c·ctx
-/// e2e(L_in, L_out, c) = TTFT(L_in, c) + (L_out − 1)·TPOT(c, L_in + L_out/2)
+/// P            = a + b·L_in                                  one prefill alone
+/// D(c, ctx)    = d + e·c + f·c·ctx,   ctx = L_in + L_out/2     one decode step of c sequences
+/// R            = (c − 1)·P / ((L_out − 1)·D)                  the others' prefill work over my decode time
+/// σ            = R⁸ / (1 + R⁸)                                share of the others' prefills that land before my first token
+/// TTFT         = P + σ·(c − 1)·g·L_in + h·(c − 1) + (1 − σ)·½·D·[c > 1]
+/// TPOT         = D + (1 − σ)·(c − 1)·g·L_in / (L_out − 1)
+/// e2e          = TTFT + (L_out − 1)·TPOT
 /// </code>
 /// </summary>
 /// <remarks>
 /// <para>Why this form. A prefill is compute-bound, so its time grows linearly with the prompt tokens
-/// (<c>a + b·L_in</c>). Under load a new request waits for, or is batched with, the prefills of the others in
-/// flight (<c>g·L_in·(c − 1)</c>, their prompts taken to be like its own, as in a sweep grid) and for the
-/// decode steps interleaved with them (<c>h·(c − 1)</c>). Counting load in requests in flight rather than in
-/// arrivals per second keeps this linear: by Little's law the queue ahead of a request is what concurrency
-/// measures, so the wait is proportional to it, while the same wait is a 1/(1 − ρ) curve in the arrival rate;
-/// that curve is what <see cref="RateLatencyCurve"/> keeps, piecewise-linear over measured points.</para>
-/// <para>A decode step reads the weights once (<c>d</c>), does per-sequence work such as sampling and the
-/// batch's share of the matmuls (<c>e·c</c>), and attends over the KV cache of every running sequence
-/// (<c>f·c·ctx</c>, with <c>ctx</c> the mean tokens a sequence holds while it decodes: L_in + L_out/2). This
-/// is the step-time model the emulator reproduces vLLM with (docs/emulator-calibration.md).</para>
-/// <para>Every term is linear in the coefficients, so the fit is a least-squares problem; the coefficients
-/// are physical times and must not be negative, hence non-negative least squares, which also keeps the
-/// curves monotone in load — what RouterWise's capacity prices assume.</para>
+/// (<c>P = a + b·L_in</c>). A decode step reads the weights once (<c>d</c>), does per-sequence work (<c>e·c</c>) and
+/// attends over the KV cache of every running sequence (<c>f·c·ctx</c>, ctx the mean tokens a sequence holds while it
+/// decodes); this is the step-time model the emulator reproduces vLLM with (docs/emulator-calibration.md).</para>
+/// <para>Load, by work conservation. A server that runs prefills before decodes (vLLM's scheduler) must, during one
+/// request's life at load c, also prefill each of the c − 1 others once (in steady state every request goes round
+/// once per round of the others): that costs <c>(c − 1)·g·L_in</c> of its e2e, with <c>g ≈ b</c> their prompt work.
+/// Where that time falls decides TTFT versus TPOT. While the others' prefills fit in a request's decode phase
+/// (R &lt; 1: prefill utilisation below 1) they interrupt its decode steps and show in TPOT, and a new request waits
+/// only for the step in progress (on average half a decode step, <c>½·D</c>). Once they do not (R &gt; 1: the server
+/// is prefill-bound), arrivals queue, are prefilled in batches and wait for the other prompts before their first
+/// token: the prompt work moves into TTFT. <c>h·(c − 1)</c> is what every other request in flight adds to the wait
+/// regardless (scheduling, its share of step overheads).
+/// The switch between the two regimes is sharp (a closed loop of equal requests falls into lock-step once prefill
+/// saturates), hence σ, a steep logistic in R centred on R = 1 (prefill utilisation 1). The exponent 8 is its
+/// steepness, fixed rather than fitted (there is no column to store it); it was chosen on measured emulator runs
+/// (docs/benchmarks.md, "Profiling"). e2e depends on σ only through the half decode step.</para>
+/// <para>For a given σ every term is linear in the seven coefficients, so <see cref="ProfileFitter"/> fits them by
+/// non-negative least squares and recomputes σ from the fit (alternating); the coefficients are physical times and
+/// must not be negative. Curves are non-decreasing in input tokens and context; in load they are non-decreasing
+/// except that TPOT may drop where the regime switches (the others' prompts move from TPOT into TTFT), as measured.
+/// R divides by the decode time, so a request with one output token (no decode phase) has σ = 1.</para>
+/// <para>History: until 2026-11-22 the form was <c>TTFT = a + b·L_in + g·L_in·(c − 1) + h·(c − 1)</c>,
+/// <c>TPOT = d + e·c + f·c·ctx</c>, which cannot express that TTFT under load depends on the output length (docs/
+/// profile-fits.md). The coefficient columns are the same; g is now split between TTFT and TPOT by σ, and TTFT gains
+/// the half decode step, so a fit stored before then reads differently: re-fit its run.</para>
 /// </remarks>
-/// <param name="TtftBaseMs"><c>a</c>: fixed TTFT (scheduling, one forward pass), ms.</param>
+/// <param name="TtftBaseMs"><c>a</c>: fixed cost of a prefill alone (scheduling, one forward pass), ms.</param>
 /// <param name="TtftPerInputTokenMs"><c>b</c>: prefill time per prompt token, ms/token.</param>
-/// <param name="TtftPerQueuedInputTokenMs"><c>g</c>: wait per prompt token per other request in flight, ms/token.</param>
+/// <param name="TtftPerQueuedInputTokenMs"><c>g</c>: time another request in flight adds per token of its prompt (its prefill work), to TTFT
+/// (share σ) or spread over the decode steps (1 − σ), ms/token.</param>
 /// <param name="TtftPerQueuedRequestMs"><c>h</c>: wait per other request in flight, ms.</param>
 /// <param name="TpotBaseMs"><c>d</c>: fixed decode step time, ms.</param>
 /// <param name="TpotPerRequestMs"><c>e</c>: decode step time per running request, ms.</param>
@@ -45,29 +62,74 @@ public sealed record LatencyModel(
     /// <summary>Number of coefficients, in the order of <see cref="ToArray"/>.</summary>
     public const int ParameterCount = 7;
 
+    /// <summary>Steepness of σ around R = 1 (see the class remarks). Fixed, not fitted.</summary>
+    public const double SaturationSteepness = 8;
+
     /// <summary>Mean context a sequence holds while it decodes: its prompt plus half its output, in tokens.</summary>
     public static double MeanContextTokens(int inputTokens, int outputTokens) => inputTokens + outputTokens / 2.0;
 
-    /// <summary>Predicted time to first token, in ms.</summary>
-    public double TtftMs(int inputTokens, double concurrency)
-    {
-        var others = Math.Max(0, concurrency - 1);
-        return TtftBaseMs + TtftPerInputTokenMs * inputTokens + TtftPerQueuedInputTokenMs * inputTokens * others
-            + TtftPerQueuedRequestMs * others;
-    }
+    /// <summary>Predicted time to first token of a request of these lengths at <paramref name="concurrency"/> requests in flight, in ms.</summary>
+    public double TtftMs(int inputTokens, int outputTokens, double concurrency) =>
+        TtftMs(inputTokens, outputTokens, concurrency, PrefillShare(inputTokens, outputTokens, concurrency));
 
     /// <summary>Predicted time per output token after the first, in ms.</summary>
-    /// <param name="contextTokens">Mean tokens a running sequence holds; see <see cref="MeanContextTokens"/>.</param>
-    public double TpotMs(double concurrency, double contextTokens)
-    {
-        var c = Math.Max(1, concurrency);
-        return TpotBaseMs + TpotPerRequestMs * c + TpotPerContextTokenMs * c * contextTokens;
-    }
+    public double TpotMs(int inputTokens, int outputTokens, double concurrency) =>
+        TpotMs(inputTokens, outputTokens, concurrency, PrefillShare(inputTokens, outputTokens, concurrency));
 
     /// <summary>Predicted end-to-end latency, in ms: TTFT + (L_out − 1)·TPOT (FLARE, ROUTING.md §2.1).</summary>
-    public double E2eMs(int inputTokens, int outputTokens, double concurrency) =>
-        TtftMs(inputTokens, concurrency)
-        + Math.Max(0, outputTokens - 1) * TpotMs(concurrency, MeanContextTokens(inputTokens, outputTokens));
+    public double E2eMs(int inputTokens, int outputTokens, double concurrency)
+    {
+        var share = PrefillShare(inputTokens, outputTokens, concurrency);
+        return TtftMs(inputTokens, outputTokens, concurrency, share)
+            + Math.Max(0, outputTokens - 1) * TpotMs(inputTokens, outputTokens, concurrency, share);
+    }
+
+    // The curves for a given σ, written out rather than as a dot product with the features: the request path evaluates
+    // them per candidate and must not allocate. LatencyModelTests checks that both agree.
+    private double TtftMs(int inputTokens, int outputTokens, double concurrency, double share)
+    {
+        var others = Math.Max(1, concurrency) - 1;
+        var residual = others > 0 ? 0.5 * (1 - share) * DecodeStepMs(inputTokens, outputTokens, concurrency) : 0;
+        return TtftBaseMs + TtftPerInputTokenMs * inputTokens + share * others * TtftPerQueuedInputTokenMs * inputTokens
+            + TtftPerQueuedRequestMs * others + residual;
+    }
+
+    private double TpotMs(int inputTokens, int outputTokens, double concurrency, double share)
+    {
+        var others = Math.Max(1, concurrency) - 1;
+        var spread = outputTokens > 1 ? (1 - share) * others * TtftPerQueuedInputTokenMs * inputTokens / (outputTokens - 1) : 0;
+        return DecodeStepMs(inputTokens, outputTokens, concurrency) + spread;
+    }
+
+    /// <summary>Duration of one decode step of <paramref name="concurrency"/> sequences of these lengths, ms: d + e·c + f·c·ctx.</summary>
+    public double DecodeStepMs(int inputTokens, int outputTokens, double concurrency)
+    {
+        var c = Math.Max(1, concurrency);
+        return TpotBaseMs + TpotPerRequestMs * c + TpotPerContextTokenMs * c * MeanContextTokens(inputTokens, outputTokens);
+    }
+
+    /// <summary>
+    /// σ: the share of the other requests' prefills that a request waits for before its first token, from the ratio R
+    /// of their prefill work to its decode time (class remarks). 0 alone; 1 without a decode phase.
+    /// </summary>
+    public double PrefillShare(int inputTokens, int outputTokens, double concurrency)
+    {
+        var others = Math.Max(0, concurrency - 1);
+        if (others == 0)
+        {
+            return 0;
+        }
+
+        var decode = Math.Max(0, outputTokens - 1) * DecodeStepMs(inputTokens, outputTokens, concurrency);
+        var prefill = others * (TtftBaseMs + TtftPerInputTokenMs * Math.Max(0, inputTokens));
+        if (decode <= 0)
+        {
+            return prefill > 0 || outputTokens <= 1 ? 1 : 0;
+        }
+
+        var r = Math.Pow(prefill / decode, SaturationSteepness);
+        return double.IsPositiveInfinity(r) ? 1 : r / (1 + r);
+    }
 
     /// <summary>Completed requests per second when <paramref name="concurrency"/> requests of these lengths are
     /// kept in flight: c / e2e (Little's law).</summary>
@@ -107,10 +169,9 @@ public sealed record LatencyModel(
     {
         ArgumentNullException.ThrowIfNull(slo);
         ThroughputPoint? best = null;
-        var context = MeanContextTokens(inputTokens, outputTokens);
         for (var c = 1; c <= Math.Max(1, Math.Floor(maxConcurrency)); c++)
         {
-            if (!slo.IsMetBy(TtftMs(inputTokens, c), TpotMs(c, context), E2eMs(inputTokens, outputTokens, c)))
+            if (!slo.IsMetBy(TtftMs(inputTokens, outputTokens, c), TpotMs(inputTokens, outputTokens, c), E2eMs(inputTokens, outputTokens, c)))
             {
                 continue;
             }
@@ -144,23 +205,31 @@ public sealed record LatencyModel(
         return new LatencyModel(p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
     }
 
-    // Features of each curve, in ToArray's order; the fitter regresses observations on them.
-    internal static double[] TtftFeatures(int inputTokens, double concurrency)
-    {
-        var others = Math.Max(0, concurrency - 1);
-        return [1, inputTokens, inputTokens * others, others, 0, 0, 0];
-    }
-
-    internal static double[] TpotFeatures(double concurrency, double contextTokens)
+    // Features of each curve for a given σ (share), in ToArray's order: the curve is their dot product with the
+    // coefficients, linear once σ is fixed, which is how the fitter regresses observations on them.
+    internal static double[] TtftFeatures(int inputTokens, int outputTokens, double concurrency, double share)
     {
         var c = Math.Max(1, concurrency);
-        return [0, 0, 0, 0, 1, c, c * contextTokens];
+        var others = c - 1;
+        var ctx = MeanContextTokens(inputTokens, outputTokens);
+        // Half a decode step in progress when the server is busy (the mean residual of a step a request arrives in).
+        var residual = others > 0 ? 0.5 * (1 - share) : 0;
+        return [1, inputTokens, share * others * inputTokens, others, residual, residual * c, residual * c * ctx];
     }
 
-    internal static double[] E2eFeatures(int inputTokens, int outputTokens, double concurrency)
+    internal static double[] TpotFeatures(int inputTokens, int outputTokens, double concurrency, double share)
     {
-        var ttft = TtftFeatures(inputTokens, concurrency);
-        var tpot = TpotFeatures(concurrency, MeanContextTokens(inputTokens, outputTokens));
+        var c = Math.Max(1, concurrency);
+        var others = c - 1;
+        var ctx = MeanContextTokens(inputTokens, outputTokens);
+        var spread = outputTokens > 1 ? (1 - share) * others / (outputTokens - 1) : 0;
+        return [0, 0, spread * inputTokens, 0, 1, c, c * ctx];
+    }
+
+    internal static double[] E2eFeatures(int inputTokens, int outputTokens, double concurrency, double share)
+    {
+        var ttft = TtftFeatures(inputTokens, outputTokens, concurrency, share);
+        var tpot = TpotFeatures(inputTokens, outputTokens, concurrency, share);
         var steps = Math.Max(0, outputTokens - 1);
         for (var j = 0; j < ttft.Length; j++)
         {

@@ -106,7 +106,8 @@ public sealed record ProfileFitResult
 /// </summary>
 /// <remarks>
 /// <para>One joint fit: every measured TTFT, TPOT and e2e of every non-error sample is one equation in the
-/// seven coefficients (e2e through <c>TTFT + (L_out − 1)·TPOT</c>), so a source that only measured e2e
+/// seven coefficients for a given σ (e2e through <c>TTFT + (L_out − 1)·TPOT</c>), fitted by alternating with σ
+/// (<see cref="LatencyModel.PrefillShare"/>, recomputed from the coefficients each round), so a source that only measured e2e
 /// (LLM-Inference-Bench) still yields curves, and one that measured all three keeps them consistent. Each
 /// equation is divided by its observed value, so the fit minimizes squared <i>relative</i> error: it matches
 /// the MAPE it is judged by and keeps a 20 s e2e from drowning a 30 ms TPOT. Coefficients are found by
@@ -215,22 +216,41 @@ public static class ProfileFitter
         return fold;
     }
 
+    /// <summary>Rounds of the alternating fit: σ from the previous coefficients, then the coefficients by NNLS given σ.</summary>
+    internal const int Alternations = 30;
+
+    // Alternating least squares: the curves are linear in the coefficients once σ (LatencyModel.PrefillShare) is fixed,
+    // and σ follows from the coefficients. The first round takes σ = 0 (the unsaturated form); each next round takes σ
+    // from the last fit. It stops early when the coefficients no longer move.
     private static LatencyModel Solve(IReadOnlyList<ProfileSample> samples)
     {
-        var rows = new List<double[]>();
-        var targets = new List<double>();
-        foreach (var s in samples)
+        LatencyModel? model = null;
+        for (var round = 0; round < Alternations; round++)
         {
-            foreach (var (curve, observed) in Observations(s))
+            var rows = new List<double[]>();
+            var targets = new List<double>();
+            foreach (var s in samples)
             {
-                var features = Features(curve, s);
-                // Relative error: divide the equation by the observation (target 1).
-                rows.Add(features.Select(x => x / observed).ToArray());
-                targets.Add(1);
+                var share = model?.PrefillShare(s.InputTokens, s.OutputTokens, s.Concurrency) ?? 0;
+                foreach (var (curve, observed) in Observations(s))
+                {
+                    var features = Features(curve, s, share);
+                    // Relative error: divide the equation by the observation (target 1).
+                    rows.Add(features.Select(x => x / observed).ToArray());
+                    targets.Add(1);
+                }
+            }
+
+            var next = LatencyModel.FromArray(NonNegativeLeastSquares.Solve(rows, targets));
+            var settled = model is not null && next.ToArray().Zip(model.ToArray()).All(p => Math.Abs(p.First - p.Second) <= 1e-9 * Math.Max(1, Math.Abs(p.Second)));
+            model = next;
+            if (settled)
+            {
+                break;
             }
         }
 
-        return LatencyModel.FromArray(NonNegativeLeastSquares.Solve(rows, targets));
+        return model!;
     }
 
     private static IEnumerable<(Curve Curve, double Value)> Observations(ProfileSample s)
@@ -253,17 +273,17 @@ public static class ProfileFitter
 
     private static bool Usable(double ms) => double.IsFinite(ms) && ms > 0;
 
-    private static double[] Features(Curve curve, ProfileSample s) => curve switch
+    private static double[] Features(Curve curve, ProfileSample s, double share) => curve switch
     {
-        Curve.Ttft => LatencyModel.TtftFeatures(s.InputTokens, s.Concurrency),
-        Curve.Tpot => LatencyModel.TpotFeatures(s.Concurrency, LatencyModel.MeanContextTokens(s.InputTokens, s.OutputTokens)),
-        _ => LatencyModel.E2eFeatures(s.InputTokens, s.OutputTokens, s.Concurrency),
+        Curve.Ttft => LatencyModel.TtftFeatures(s.InputTokens, s.OutputTokens, s.Concurrency, share),
+        Curve.Tpot => LatencyModel.TpotFeatures(s.InputTokens, s.OutputTokens, s.Concurrency, share),
+        _ => LatencyModel.E2eFeatures(s.InputTokens, s.OutputTokens, s.Concurrency, share),
     };
 
     private static double Predict(LatencyModel model, Curve curve, ProfileSample s) => curve switch
     {
-        Curve.Ttft => model.TtftMs(s.InputTokens, s.Concurrency),
-        Curve.Tpot => model.TpotMs(s.Concurrency, LatencyModel.MeanContextTokens(s.InputTokens, s.OutputTokens)),
+        Curve.Ttft => model.TtftMs(s.InputTokens, s.OutputTokens, s.Concurrency),
+        Curve.Tpot => model.TpotMs(s.InputTokens, s.OutputTokens, s.Concurrency),
         _ => model.E2eMs(s.InputTokens, s.OutputTokens, s.Concurrency),
     };
 

@@ -151,14 +151,13 @@ public sealed class RateLatencyCurve
     public static RateLatencyCurve FromModel(LatencyModel model, int inputTokens, int outputTokens, LatencyMetric metric, double maxConcurrency, RateExtrapolation beyond = RateExtrapolation.ExtendLastSlope)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var context = LatencyModel.MeanContextTokens(inputTokens, outputTokens);
         var points = new List<RateLatencyPoint>();
         for (var c = 1; c <= Math.Max(1, Math.Floor(maxConcurrency)); c++)
         {
             var latency = metric switch
             {
-                LatencyMetric.Ttft => model.TtftMs(inputTokens, c),
-                LatencyMetric.Tpot => model.TpotMs(c, context),
+                LatencyMetric.Ttft => model.TtftMs(inputTokens, outputTokens, c),
+                LatencyMetric.Tpot => model.TpotMs(inputTokens, outputTokens, c),
                 _ => model.E2eMs(inputTokens, outputTokens, c),
             };
             points.Add(new RateLatencyPoint(model.Throughput(inputTokens, outputTokens, c).RequestsPerSecond, latency));

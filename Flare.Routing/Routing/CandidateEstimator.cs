@@ -82,7 +82,7 @@ public static class CandidateEstimator
         if (profiles.For(target.Id) is { } profile)
         {
             var fit = profile.Fit.Model;
-            ttft = fit.TtftMs(lin, concurrency);
+            ttft = fit.TtftMs(lin, lout, concurrency);
             e2e = fit.E2eMs(lin, lout, concurrency);
         }
         else

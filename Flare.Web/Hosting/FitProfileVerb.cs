@@ -268,7 +268,7 @@ internal static class FitProfileVerb
                 ["folds"] = fitOptions.Folds,
                 ["foldSeed"] = fitOptions.FoldSeed,
                 ["poorFitMape"] = fitOptions.PoorFitMape,
-                ["model"] = "TTFT = a + b·L_in + g·L_in·(c−1) + h·(c−1); TPOT = d + e·c + f·c·ctx, ctx = L_in + L_out/2; e2e = TTFT + (L_out−1)·TPOT (ms)",
+                ["model"] = "P = a + b·L_in; D = d + e·c + f·c·ctx, ctx = L_in + L_out/2; R = (c−1)·P/((L_out−1)·D), σ = R⁸/(1+R⁸); TTFT = P + σ·(c−1)·g·L_in + h·(c−1) + (1−σ)·D/2·[c>1]; TPOT = D + (1−σ)·(c−1)·g·L_in/(L_out−1); e2e = TTFT + (L_out−1)·TPOT (ms)",
                 ["parameters"] = new JsonObject
                 {
                     ["ttftBaseMs"] = G(model.TtftBaseMs),

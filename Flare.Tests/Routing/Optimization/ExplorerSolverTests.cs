@@ -121,7 +121,9 @@ public sealed class ExplorerSolverTests
     [Fact]
     public void Solve_RatePastTheFleetsCapacity_EveryPointOverloads_AndTheMessageSaysWhatTheFleetServes()
     {
-        // Max 4 in flight: small serves 4 / 1.1 s = 3.64 req/s, big 4 / 2.2 s = 1.82 req/s; the fleet about 5.45.
+        // Max 4 in flight: small serves 4 / 1.1 s = 3.64 req/s, big 4 / 2.2 s = 1.82 req/s; the fleet about 5.45. (Within 0.2 ms:
+        // from c = 2 on a request also waits for the rest of a decode step in progress, which these curves all but hide at
+        // c = 16, where the others' prefills outlast a decode phase, R = 1.5; the explorer's line spreads that over 1 … 16.)
         var sample = TwoByTwo(maxConcurrency: 4);
 
         var result = new ExplorerSolver(sample).Solve(new ExplorerSettings(100, SloMs: 5000));
@@ -129,7 +131,7 @@ public sealed class ExplorerSolverTests
         Assert.Null(result.Best);
         Assert.All(result.Points, p => Assert.True(p.IsOverloaded));
         Assert.Empty(result.Front);
-        Assert.Equal(4 / 1.1 + 4 / 2.2, result.FleetCapacityPerSecond, 9);
+        Assert.Equal(4 / 1.1 + 4 / 2.2, result.FleetCapacityPerSecond, tolerance: 1e-3);
         var miss = Assert.Single(result.Infeasibility!.Binding);
         Assert.Equal(ExplorerConstraint.Capacity, miss.Constraint);
         Assert.Equal("At 100 requests/s every operating point overloads a deployment: the fleet serves about 5.45 requests/s at these request lengths. Lower the arrival rate or add capacity.", result.Infeasibility.Message);
@@ -172,7 +174,9 @@ public sealed class ExplorerSolverTests
         Assert.Equal(0.75, point.MeanQuality, 9);
     }
 
-    /// <summary>The load model agrees with RouterWise's rate-latency curve built from the same fit (RateLatencyCurve.FromModel).</summary>
+    /// <summary>The load model agrees with RouterWise's rate-latency curve built from the same fit (RateLatencyCurve.FromModel):
+    /// exactly at one request in flight and at the profiled concurrency, where its line meets the fitted curve, and within 6 %
+    /// between (the curve's half decode step from c = 2 on, which the line spreads over 1 … 8).</summary>
     [Theory]
     [InlineData(LatencyMetric.E2e)]
     [InlineData(LatencyMetric.Ttft)]
@@ -187,9 +191,17 @@ public sealed class ExplorerSolverTests
         for (var c = 1; c <= 8; c++)
         {
             var rate = model.Throughput(512, 128, c).RequestsPerSecond;
-            Assert.Equal(curve.LatencyMs(rate), latency(rate), 6);
             var fixedPoint = solver.Solve(new ExplorerSettings(rate, metric)).Singles[0];
-            Assert.Equal(curve.LatencyMs(rate), fixedPoint.MeanLatencyMs, 6);
+            if (c is 1 or 8)
+            {
+                Assert.Equal(curve.LatencyMs(rate), latency(rate), 6);
+                Assert.Equal(curve.LatencyMs(rate), fixedPoint.MeanLatencyMs, 6);
+            }
+            else
+            {
+                Assert.InRange(latency(rate) / curve.LatencyMs(rate), 0.94, 1.06);
+                Assert.InRange(fixedPoint.MeanLatencyMs / curve.LatencyMs(rate), 0.94, 1.06);
+            }
         }
     }
 

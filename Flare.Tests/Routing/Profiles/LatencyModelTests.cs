@@ -9,19 +9,71 @@ public sealed class LatencyModelTests
     [Fact]
     public void E2eMs_Always_TtftPlusRemainingTokensTimesTpot()
     {
-        var expected = Model.TtftMs(700, 5) + 299 * Model.TpotMs(5, 700 + 150);
+        var expected = Model.TtftMs(700, 300, 5) + 299 * Model.TpotMs(700, 300, 5);
 
         Assert.Equal(expected, Model.E2eMs(700, 300, 5), 9);
     }
 
-    [Fact]
-    public void Curves_MoreLoad_NeverFaster()
+    [Theory]
+    [InlineData(512, 128, 1)]
+    [InlineData(512, 128, 7.5)]
+    [InlineData(2048, 16, 16)]
+    [InlineData(2048, 300, 22)]
+    [InlineData(100, 1, 4)]
+    public void Curves_AnyLoad_EqualTheLinearFormTheFitterRegressesOn(int input, int output, double c)
     {
-        for (var c = 1; c < 64; c++)
+        var share = Model.PrefillShare(input, output, c);
+        var p = Model.ToArray();
+        double Dot(double[] features) => features.Select((x, j) => x * p[j]).Sum();
+
+        Assert.Equal(Dot(LatencyModel.TtftFeatures(input, output, c, share)), Model.TtftMs(input, output, c), 9);
+        Assert.Equal(Dot(LatencyModel.TpotFeatures(input, output, c, share)), Model.TpotMs(input, output, c), 9);
+        Assert.Equal(Dot(LatencyModel.E2eFeatures(input, output, c, share)), Model.E2eMs(input, output, c), 9);
+    }
+
+    [Fact]
+    public void TtftAndE2e_MoreLoad_NeverFaster()
+    {
+        foreach (var (input, output) in new[] { (128, 16), (512, 128), (2048, 16), (2048, 1024) })
         {
-            Assert.True(Model.TtftMs(512, c + 1) > Model.TtftMs(512, c));
-            Assert.True(Model.TpotMs(c + 1, 600) > Model.TpotMs(c, 600));
+            for (var c = 1; c < 64; c++)
+            {
+                Assert.True(Model.TtftMs(input, output, c + 1) >= Model.TtftMs(input, output, c), $"TTFT {input}/{output} at c = {c}");
+                Assert.True(Model.E2eMs(input, output, c + 1) >= Model.E2eMs(input, output, c), $"e2e {input}/{output} at c = {c}");
+            }
         }
+    }
+
+    [Fact]
+    public void Tpot_BelowPrefillSaturation_GrowsWithLoad()
+    {
+        // 512 in · 128 out: the others' prefills fit in a request's decode phase up to c ≈ 20 (R < 1).
+        for (var c = 1; c < 16; c++)
+        {
+            Assert.True(Model.TpotMs(512, 128, c + 1) > Model.TpotMs(512, 128, c));
+        }
+    }
+
+    [Fact]
+    public void PrefillShare_AloneBelowAndAbovePrefillSaturation_ZeroSmallAndNearOne()
+    {
+        // R = (c − 1)·(a + b·L_in) / ((L_out − 1)·D): 512/128 at c = 4 is 0.18, at c = 64 it is 2.0.
+        Assert.Equal(0, Model.PrefillShare(512, 128, 1));
+        Assert.InRange(Model.PrefillShare(512, 128, 4), 0, 1e-4);
+        Assert.InRange(Model.PrefillShare(512, 128, 64), 0.99, 1);
+        Assert.Equal(1, Model.PrefillShare(512, 1, 4));
+    }
+
+    [Fact]
+    public void TtftMs_PrefillBoundLoad_LongerForShortOutputs()
+    {
+        // At c = 16 with 2048-token prompts, 16-token answers leave no decode time to hide the others' prefills in
+        // (they are waited for before the first token); 1024-token answers do.
+        var shortAnswers = Model.TtftMs(2048, 16, 16);
+        var longAnswers = Model.TtftMs(2048, 1024, 16);
+
+        Assert.True(shortAnswers > 5 * longAnswers, $"{shortAnswers} vs {longAnswers}");
+        Assert.Equal(Model.E2eMs(2048, 16, 16), shortAnswers + 15 * Model.TpotMs(2048, 16, 16), 9);
     }
 
     [Fact]
@@ -47,14 +99,14 @@ public sealed class LatencyModelTests
     [Fact]
     public void Goodput_TtftBound_StopsAtTheLastConcurrencyMeetingIt()
     {
-        // TTFT(512, c) = 35 + 35.84 + (c − 1)·(15.36 + 1.5): c = 5 gives 138.3 ms, c = 6 gives 155.1 ms.
+        // TTFT(512, 128, c) grows slowly until prefill saturates (R → 1 at c ≈ 22): c = 17 gives 134.1 ms, c = 18 gives 151.7 ms.
         var slo = new LatencySlo(MaxTtftMs: 150);
 
         var goodput = Model.Goodput(512, 128, slo, maxConcurrency: 64);
 
         Assert.NotNull(goodput);
-        Assert.Equal(5, goodput.Value.Concurrency);
-        Assert.Equal(Model.Throughput(512, 128, 5).RequestsPerSecond, goodput.Value.RequestsPerSecond, 9);
+        Assert.Equal(17, goodput.Value.Concurrency);
+        Assert.Equal(Model.Throughput(512, 128, 17).RequestsPerSecond, goodput.Value.RequestsPerSecond, 9);
     }
 
     [Fact]

@@ -24,8 +24,8 @@ public sealed class ProfileFitterTests
                 {
                     for (var r = 0; r < repeats; r++)
                     {
-                        var ttft = Noisy(Truth.TtftMs(input, c));
-                        var tpot = Noisy(Truth.TpotMs(c, LatencyModel.MeanContextTokens(input, output)));
+                        var ttft = Noisy(Truth.TtftMs(input, output, c));
+                        var tpot = Noisy(Truth.TpotMs(input, output, c));
                         samples.Add(new ProfileSample(input, output, c, ttft, tpot, ttft + (output - 1) * tpot));
                     }
                 }
@@ -57,9 +57,8 @@ public sealed class ProfileFitterTests
             {
                 foreach (var c in new[] { 2, 8, 32 })
                 {
-                    var context = LatencyModel.MeanContextTokens(input, output);
-                    ttft.Add((Truth.TtftMs(input, c), model.TtftMs(input, c)));
-                    tpot.Add((Truth.TpotMs(c, context), model.TpotMs(c, context)));
+                    ttft.Add((Truth.TtftMs(input, output, c), model.TtftMs(input, output, c)));
+                    tpot.Add((Truth.TpotMs(input, output, c), model.TpotMs(input, output, c)));
                     e2e.Add((Truth.E2eMs(input, output, c), model.E2eMs(input, output, c)));
                 }
             }

@@ -27,9 +27,10 @@ public sealed class CandidateEstimatorTests
     {
         var e = CandidateEstimator.For(Api, 3, null, 200, null, Profiles(1), EstimationDefaults.Default);
 
-        // c = 3: TTFT = 50 + 20 + 0.01·200·2 + 5·2 = 84; TPOT = 10 + 3 = 13; e2e = 84 + 255·13 = 3,399 (L̂ = 256 default).
-        Assert.Equal(84, e.TtftMs, 9);
-        Assert.Equal(3399, e.LatencyMs, 9);
+        // c = 3 (L̂ = 256 default), far from prefill saturation (R = 2·70 / (255·13) = 0.04, σ ≈ 0): the others' prompts
+        // (0.01·200·2) are spread over the decode steps. TTFT = 50 + 20 + 5·2 + ½·13 = 86.5; e2e = 86.5 + 255·13 + 4 = 3,405.5.
+        Assert.Equal(86.5, e.TtftMs, 9);
+        Assert.Equal(3405.5, e.LatencyMs, 9);
         Assert.Equal((200 * 1.0 + 256 * 2.0) / 1e6, e.CostUsd, 12);
         Assert.Equal(0.5, e.Quality);
         Assert.Equal(EstimateSource.Default, e.Source);

@@ -175,8 +175,8 @@ public sealed class ExplorerBrowserTests : IAsyncLifetime
                     for (var r = 0; r < 3; r++, k++)
                     {
                         var noise = 1 + 0.03 * Math.Sin(k * 1.7);
-                        var ttft = model.TtftMs(input, c) * noise;
-                        var tpot = model.TpotMs(c, LatencyModel.MeanContextTokens(input, output)) * noise;
+                        var ttft = model.TtftMs(input, output, c) * noise;
+                        var tpot = model.TpotMs(input, output, c) * noise;
                         csv.Append(CultureInfo.InvariantCulture, $"{input},{output},{c},{ttft:0.###},{tpot:0.####},{ttft + (output - 1) * tpot:0.###}\n");
                     }
                 }

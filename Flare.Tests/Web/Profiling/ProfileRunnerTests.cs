@@ -8,13 +8,18 @@ namespace Flare.Tests.Web.Profiling;
 [Collection(nameof(HostCollection))]
 public sealed class ProfileRunnerTests
 {
+    /// <summary>Emulator time scale of the test: its GPUs run twice as fast as the measured ones.</summary>
+    public const double TimeScale = 2;
+
     /// <summary>A small grid: 3 input × 2 output lengths × 3 concurrency levels (prompts long enough that TTFT is well above a busy test machine's scheduling jitter).</summary>
+    /// <remarks>Five requests per cell at emulator time scale 2: with three at time scale 3, a machine at load average 10
+    /// moved single-request TTFT medians of equal cells by ±15 % and the left-out TTFT error past 10 % for either model form.</remarks>
     public static ProfileSweepSettings SmallGrid => new()
     {
         InputLengths = [1024, 2048, 3072],
         OutputLengths = [32, 128],
         Concurrency = [1, 2, 4],
-        RequestsPerCell = 3,
+        RequestsPerCell = 5,
         WarmupRequests = 1,
         TimeLimitMinutes = 5,
     };
@@ -23,10 +28,10 @@ public sealed class ProfileRunnerTests
     public async Task Run_SmallGridOnEmulator_StoresEverySampleAndFitsCurvesThatPredictLeftOutCells()
     {
         await using var f = await ProfilingFixture.StartAsync();
-        var deployment = await f.AddDeploymentAsync();
+        var deployment = await f.AddDeploymentAsync(timeScale: TimeScale);
         var run = await f.StartRunAsync(deployment.Id, SmallGrid);
 
-        var done = await f.WaitForRunAsync(run.Id, r => !r.IsLive, TimeSpan.FromSeconds(60));
+        var done = await f.WaitForRunAsync(run.Id, r => !r.IsLive, TimeSpan.FromSeconds(150));
         Assert.Equal(ProfileRunStatus.Completed, done.Status);
         Assert.Equal(18, done.CellsDone);
         var samples = await f.Store.ListSamplesAsync(run.Id);
@@ -38,7 +43,7 @@ public sealed class ProfileRunnerTests
         foreach (var cell in grid)
         {
             var mine = samples.Where(s => s.CellIndex == cell.Index).ToList();
-            Assert.True(mine.Count >= Math.Max(3, cell.Concurrency!.Value), $"cell {cell}: {mine.Count} samples");
+            Assert.True(mine.Count >= Math.Max(5, cell.Concurrency!.Value), $"cell {cell}: {mine.Count} samples");
             Assert.All(mine, s => Assert.Equal(cell.InputTokens, s.Sample.InputTokens));
             Assert.All(mine, s => Assert.Equal(cell.OutputTokens, s.Sample.OutputTokens));
             Assert.All(mine, s => Assert.True(s.Sample.TtftMs > 0 && s.Sample.E2eMs > s.Sample.TtftMs));
@@ -62,8 +67,8 @@ public sealed class ProfileRunnerTests
         foreach (var p in points)
         {
             var model = ProfileFitter.Fit(points.Where(o => o != p).ToList()).Fit!.Model;
-            var (pTtft, pTpot, pE2e) = (model.TtftMs(p.InputTokens, p.Concurrency),
-                model.TpotMs(p.Concurrency, LatencyModel.MeanContextTokens(p.InputTokens, p.OutputTokens)),
+            var (pTtft, pTpot, pE2e) = (model.TtftMs(p.InputTokens, p.OutputTokens, p.Concurrency),
+                model.TpotMs(p.InputTokens, p.OutputTokens, p.Concurrency),
                 model.E2eMs(p.InputTokens, p.OutputTokens, p.Concurrency));
             if (p.Concurrency < maxLoad)
             {
