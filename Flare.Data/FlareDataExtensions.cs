@@ -5,29 +5,46 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Flare.Data;
 
+/// <summary>The database engines Flare runs on.</summary>
+public enum DatabaseProvider
+{
+    /// <summary>One file beside Flare: the embedded default for a single host.</summary>
+    Sqlite,
+
+    /// <summary>A PostgreSQL server several Flare hosts share.</summary>
+    Postgres,
+}
+
+/// <summary>Which database a host uses: the provider and, for SQLite, the file, for PostgreSQL, the connection string.</summary>
+public sealed record DatabaseSettings(DatabaseProvider Provider, string Target)
+{
+    public static DatabaseSettings Sqlite(string path) => new(DatabaseProvider.Sqlite, path);
+
+    public static DatabaseSettings Postgres(string connectionString) => new(DatabaseProvider.Postgres, connectionString);
+}
+
 public static class FlareDataExtensions
 {
     /// <summary>The assembly built from <c>migrations/Sqlite</c>.</summary>
     public const string SqliteMigrationsAssembly = "Flare.Migrations.Sqlite";
 
+    /// <summary>The assembly built from <c>migrations/Postgres</c>.</summary>
+    public const string PostgresMigrationsAssembly = "Flare.Migrations.Postgres";
+
+    /// <summary>Adds Flare's database on SQLite; see <see cref="AddFlareDatabase"/>.</summary>
+    public static IServiceCollection AddFlareSqlite(this IServiceCollection services, Func<IServiceProvider, string> databasePath) =>
+        services.AddFlareDatabase(sp => DatabaseSettings.Sqlite(databasePath(sp)));
+
     /// <summary>
-    /// Adds Flare's database on SQLite, the registry store and its change signal. The file's path is
-    /// resolved when the first context is created (so configuration applied late, as tests do, counts);
-    /// its folder is created then. The busy timeout lets concurrent writers wait rather than fail.
+    /// Adds Flare's database, the stores and their change signals. The settings are resolved when the first context is
+    /// created (so configuration applied late, as tests do, counts). SQLite: the file's folder is created then, and the
+    /// busy timeout lets concurrent writers wait rather than fail. PostgreSQL: the connection string as given.
     /// </summary>
-    public static IServiceCollection AddFlareSqlite(this IServiceCollection services, Func<IServiceProvider, string> databasePath)
+    public static IServiceCollection AddFlareDatabase(this IServiceCollection services, Func<IServiceProvider, DatabaseSettings> settings)
     {
         services.AddDbContextFactory<FlareDbContext>((sp, o) =>
         {
-            var path = databasePath(sp);
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            var connectionString = new SqliteConnectionStringBuilder
-            {
-                DataSource = path,
-                DefaultTimeout = 30,
-                Pooling = true,
-            }.ToString();
-            o.UseSqlite(connectionString, sql => sql.MigrationsAssembly(SqliteMigrationsAssembly));
+            UseProvider(o, settings(sp));
             if (sp.GetService<Security.ISecretProtector>() is { } protector)
             {
                 // One interceptor per host (its key ring is the host's). EF Core builds an internal service provider per
@@ -48,6 +65,27 @@ public static class FlareDataExtensions
         services.AddSingleton<History.HistoryStore>();
         services.AddSingleton(TimeProvider.System);
         return services;
+    }
+
+    /// <summary>Points <paramref name="options"/> at the database, with the provider's migrations.</summary>
+    public static DbContextOptionsBuilder UseProvider(DbContextOptionsBuilder options, DatabaseSettings settings)
+    {
+        switch (settings.Provider)
+        {
+            case DatabaseProvider.Sqlite:
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.Target))!);
+                var connectionString = new SqliteConnectionStringBuilder
+                {
+                    DataSource = settings.Target,
+                    DefaultTimeout = 30,
+                    Pooling = true,
+                }.ToString();
+                return options.UseSqlite(connectionString, sql => sql.MigrationsAssembly(SqliteMigrationsAssembly));
+            case DatabaseProvider.Postgres:
+                return options.UseNpgsql(settings.Target, sql => sql.MigrationsAssembly(PostgresMigrationsAssembly));
+            default:
+                throw new ArgumentOutOfRangeException(nameof(settings), settings.Provider, "Unknown database provider.");
+        }
     }
 
     /// <summary>

@@ -32,6 +32,7 @@ public sealed class FlareDbContext(DbContextOptions<FlareDbContext> options) : D
     public DbSet<RoutingPlanEntity> RoutingPlans => Set<RoutingPlanEntity>();
     public DbSet<RoutingPlanActivationEntity> RoutingPlanActivations => Set<RoutingPlanActivationEntity>();
     public DbSet<AdminUserEntity> AdminUsers => Set<AdminUserEntity>();
+    public DbSet<DataProtectionKeyEntity> DataProtectionKeys => Set<DataProtectionKeyEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FlareDbContext).Assembly);

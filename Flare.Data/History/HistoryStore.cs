@@ -59,7 +59,6 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
     private const int NameMaxLength = 200;
     private const int ExternalIdMaxLength = 200;
 
-    private static (string CommandText, System.Reflection.PropertyInfo[] Columns)? _outcomeInsert;
 
     private readonly SemaphoreSlim _feedbackGate = new(1, 1);
 
@@ -638,44 +637,13 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
         Raise(run.DatasetId, HistoryChangeKind.Progress);
     }
 
-    private static async Task InsertOutcomesAsync(
-        FlareDbContext db, System.Data.Common.DbTransaction tx, IEnumerable<(long PromptId, HistoryOutcomeEntity Outcome)> rows, CancellationToken ct)
-    {
-        var (commandText, columns) = _outcomeInsert ??= BuildInsert(db, typeof(HistoryOutcomeEntity));
-        await using var command = tx.Connection!.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = commandText;
-        var parameters = columns.Select((_, i) =>
+    private static Task InsertOutcomesAsync(
+        FlareDbContext db, System.Data.Common.DbTransaction tx, IEnumerable<(long PromptId, HistoryOutcomeEntity Outcome)> rows, CancellationToken ct) =>
+        PreparedInsert<HistoryOutcomeEntity>.For(db).ExecuteAsync(tx, rows.Select(r =>
         {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = "@p" + i;
-            command.Parameters.Add(parameter);
-            return parameter;
-        }).ToArray();
-        await command.PrepareAsync(ct);
-        foreach (var (promptId, outcome) in rows)
-        {
-            outcome.PromptId = promptId;
-            for (var i = 0; i < columns.Length; i++)
-            {
-                parameters[i].Value = columns[i].GetValue(outcome) ?? DBNull.Value;
-            }
-
-            await command.ExecuteNonQueryAsync(ct);
-        }
-    }
-
-    /// <summary>The INSERT statement and the columns it binds, from the EF model (names quoted by the provider).</summary>
-    private static (string CommandText, System.Reflection.PropertyInfo[] Columns) BuildInsert(FlareDbContext db, Type type)
-    {
-        var entity = db.Model.FindEntityType(type)!;
-        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
-        var sql = db.GetService<ISqlGenerationHelper>();
-        var properties = entity.GetProperties().Where(p => p.ValueGenerated != ValueGenerated.OnAdd).ToList();
-        var text = $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} ({string.Join(", ", properties.Select(c => sql.DelimitIdentifier(c.GetColumnName(table)!)))}) " +
-                   $"VALUES ({string.Join(", ", properties.Select((_, i) => "@p" + i))})";
-        return (text, properties.Select(p => p.PropertyInfo!).ToArray());
-    }
+            r.Outcome.PromptId = r.PromptId;
+            return r.Outcome;
+        }), ct);
 
     private static HistoryOutcomeEntity Outcome(ModelOutcome o, int inputTokens, HistoryImportOptions options, HistoryIssueLog issues)
     {

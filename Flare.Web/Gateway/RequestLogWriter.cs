@@ -30,7 +30,6 @@ public sealed partial class RequestLogWriter(
     private long _recentCount;
     private long _dropped;
     private long _written;
-    private (string CommandText, System.Reflection.PropertyInfo[] Columns)? _insert;
 
     // Feedback for requests whose rows were still queued when it came; applied as they are written.
     private const int MaxPendingFeedback = 10_000;
@@ -225,51 +224,17 @@ public sealed partial class RequestLogWriter(
     }
 
     /// <summary>
-    /// One transaction and one prepared INSERT per batch, bypassing change tracking: on a small machine the
-    /// log's background CPU competes with requests, and EF's per-entity bookkeeping was most of it. Table and
-    /// column names come from the EF model and are quoted by the provider, so this stays provider-neutral.
+    /// One transaction and one prepared INSERT per batch, bypassing change tracking: on a small machine the log's
+    /// background CPU competes with requests, and EF's per-entity bookkeeping was most of it.
     /// </summary>
     private async Task InsertAsync(List<RequestLogEntity> batch, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var (commandText, columns) = _insert ??= BuildInsert(db);
         var connection = db.Database.GetDbConnection();
         await connection.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await using var command = connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = commandText;
-        var parameters = columns.Select((_, i) =>
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = "@p" + i;
-            command.Parameters.Add(parameter);
-            return parameter;
-        }).ToArray();
-        await command.PrepareAsync(ct);
-        foreach (var row in batch)
-        {
-            for (var i = 0; i < columns.Length; i++)
-            {
-                parameters[i].Value = columns[i].GetValue(row) ?? DBNull.Value;
-            }
-
-            await command.ExecuteNonQueryAsync(ct);
-        }
-
+        await PreparedInsert<RequestLogEntity>.For(db).ExecuteAsync(tx, batch, ct);
         await tx.CommitAsync(ct);
-    }
-
-    /// <summary>The INSERT statement and the columns it binds, from the EF model; the model does not change, so once.</summary>
-    private static (string CommandText, System.Reflection.PropertyInfo[] Columns) BuildInsert(FlareDbContext db)
-    {
-        var entity = db.Model.FindEntityType(typeof(RequestLogEntity))!;
-        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
-        var sql = db.GetService<ISqlGenerationHelper>();
-        var properties = entity.GetProperties().Where(p => p.ValueGenerated != ValueGenerated.OnAdd).ToList();
-        var text = $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} ({string.Join(", ", properties.Select(c => sql.DelimitIdentifier(c.GetColumnName(table)!)))}) " +
-                   $"VALUES ({string.Join(", ", properties.Select((_, i) => "@p" + i))})";
-        return (text, properties.Select(p => p.PropertyInfo!).ToArray());
     }
 
     /// <summary>Deletes the oldest rows beyond the retention limit.</summary>

@@ -96,12 +96,38 @@ public static class FlareHost
 
     public static void AddFlareData(this WebApplicationBuilder builder)
     {
-        builder.Services.AddFlareSqlite(sp => sp.GetRequiredService<IOptions<FlareOptions>>().Value
-            .DatabasePath(sp.GetRequiredService<IHostEnvironment>().ContentRootPath));
+        builder.Services.AddFlareDatabase(sp => Database(sp.GetRequiredService<IOptions<FlareOptions>>().Value,
+            sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath));
 
         // Migrate and seed before the server accepts requests: hosted services added here start before Kestrel.
         builder.Services.AddHostedService<DatabaseInitializer>();
+        if (UsesPostgres(builder.Configuration))
+        {
+            // Hosts sharing the database hear each other's changes.
+            builder.Services.AddSingleton<PostgresChangeRelay>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresChangeRelay>());
+        }
     }
+
+    /// <summary>True when configuration says <c>Flare:Database=Postgres</c> (read while the host is built).</summary>
+    public static bool UsesPostgres(IConfiguration configuration) =>
+        configuration.GetSection(FlareOptions.Section).GetValue<DatabaseProvider>(nameof(FlareOptions.Database)) == DatabaseProvider.Postgres;
+
+    /// <summary>The database a host's options name; a PostgreSQL host without a connection string fails at start, saying so.</summary>
+    public static DatabaseSettings Database(FlareOptions options, IConfiguration configuration, string contentRoot) =>
+        options.Database switch
+        {
+            DatabaseProvider.Postgres => DatabaseSettings.Postgres(PostgresConnectionString(configuration)),
+            _ => DatabaseSettings.Sqlite(options.DatabasePath(contentRoot)),
+        };
+
+    /// <summary><c>ConnectionStrings:Flare</c> (environment: <c>ConnectionStrings__Flare</c>), required with <c>Flare:Database=Postgres</c>.</summary>
+    public static string PostgresConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString("Flare") is { Length: > 0 } connectionString
+            ? connectionString
+            : throw new InvalidOperationException(
+                "Flare:Database is Postgres but ConnectionStrings:Flare is not set. Give it, for example " +
+                "ConnectionStrings__Flare=\"Host=db;Database=flare;Username=flare;Password=…\", or leave Flare:Database at Sqlite.");
 
     public static void AddFlareUi(this WebApplicationBuilder builder)
     {

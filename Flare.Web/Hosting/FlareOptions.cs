@@ -46,6 +46,11 @@ public sealed class FlareOptions
     /// </summary>
     public string? AdminToken { get; set; }
 
+    /// <summary>The database: <c>Sqlite</c> (default; one file in <see cref="DataDirectory"/>, one host) or <c>Postgres</c>
+    /// (the server in <c>ConnectionStrings:Flare</c>, which several Flare hosts may share). Hangfire's job storage follows:
+    /// in memory with SQLite, in the same PostgreSQL database with Postgres.</summary>
+    public Flare.Data.DatabaseProvider Database { get; set; } = Flare.Data.DatabaseProvider.Sqlite;
+
     /// <summary>The SQLite database file inside <see cref="DataDirectory"/>.</summary>
     public string DatabasePath(string contentRoot) =>
         Path.Combine(Path.GetFullPath(DataDirectory, contentRoot), "flare.db");

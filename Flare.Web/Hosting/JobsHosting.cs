@@ -1,20 +1,37 @@
 using Hangfire;
 using Hangfire.InMemory;
+using Hangfire.PostgreSql;
 
 namespace Flare.Web.Hosting;
 
-/// <summary>Background jobs: Hangfire with in-memory storage by default, its dashboard at <c>/jobs</c>.</summary>
+/// <summary>Background jobs: Hangfire with in-memory storage (SQLite) or in PostgreSQL, its dashboard at <c>/jobs</c>.</summary>
 public static class JobsHosting
 {
     public const string DashboardPath = "/jobs";
 
     public static void AddFlareJobs(this WebApplicationBuilder builder)
     {
-        builder.Services.AddHangfire(c => c
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromDays(1) }));
+        // With PostgreSQL the jobs live in the shared database (schema "hangfire", created on first start), so every host's
+        // workers take from one queue and a job runs once across the hosts; with SQLite, one host, in memory.
+        var postgres = FlareHost.UsesPostgres(builder.Configuration);
+        builder.Services.AddHangfire(c =>
+        {
+            c.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
+            if (postgres)
+            {
+                // Hangfire opens its storage when the hosts' services are built, before the database initializer runs.
+                var connectionString = FlareHost.PostgresConnectionString(builder.Configuration);
+                Flare.Data.PostgresDatabase.EnsureExists(connectionString);
+                c.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString),
+                    new PostgreSqlStorageOptions { QueuePollInterval = TimeSpan.FromSeconds(1), PrepareSchemaIfNecessary = true });
+            }
+            else
+            {
+                c.UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromDays(1) });
+            }
+        });
         builder.Services.AddHangfireServer(o =>
         {
             o.WorkerCount = Math.Max(2, Environment.ProcessorCount);

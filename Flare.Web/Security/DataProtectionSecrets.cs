@@ -32,12 +32,52 @@ internal sealed class DataProtectionSecrets(IDataProtectionProvider provider) : 
 
         // The folder is resolved when the key ring is first needed, from the options then in force (tests set
         // the data directory late), rather than while the host is being built.
-        builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<FlareOptions>, IHostEnvironment, ILoggerFactory>((o, flare, env, logs) =>
+        // With PostgreSQL every host reads the one key ring in the shared database.
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<FlareOptions>, IHostEnvironment, ILoggerFactory, IConfiguration>((o, flare, env, logs, configuration) =>
         {
+            if (flare.Value.Database == Flare.Data.DatabaseProvider.Postgres)
+            {
+                o.XmlRepository = new PostgresXmlRepository(FlareHost.PostgresConnectionString(configuration));
+                return;
+            }
+
             var keys = new DirectoryInfo(Path.Combine(Path.GetFullPath(flare.Value.DataDirectory, env.ContentRootPath), "keys"));
             keys.Create();
             o.XmlRepository = new FileSystemXmlRepository(keys, logs);
         });
         builder.Services.AddSingleton<ISecretProtector, DataProtectionSecrets>();
+    }
+}
+
+/// <summary>
+/// Data Protection's key ring in the shared PostgreSQL database (<see cref="DataProtectionKeyEntity"/>'s table, created by
+/// the migrations), for hosts that share one. Plain Npgsql rather than EF Core: Flare's DbContext encrypts secrets with
+/// this very key ring, so it cannot be what loads it.
+/// </summary>
+internal sealed class PostgresXmlRepository(string connectionString) : IXmlRepository
+{
+    public IReadOnlyCollection<System.Xml.Linq.XElement> GetAllElements()
+    {
+        using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        connection.Open();
+        using var command = new Npgsql.NpgsqlCommand("SELECT \"Xml\" FROM \"DataProtectionKeys\" ORDER BY \"Id\"", connection);
+        using var reader = command.ExecuteReader();
+        var keys = new List<System.Xml.Linq.XElement>();
+        while (reader.Read())
+        {
+            keys.Add(System.Xml.Linq.XElement.Parse(reader.GetString(0)));
+        }
+
+        return keys;
+    }
+
+    public void StoreElement(System.Xml.Linq.XElement element, string friendlyName)
+    {
+        using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        connection.Open();
+        using var command = new Npgsql.NpgsqlCommand("INSERT INTO \"DataProtectionKeys\" (\"FriendlyName\", \"Xml\") VALUES (@name, @xml)", connection);
+        command.Parameters.AddWithValue("name", friendlyName);
+        command.Parameters.AddWithValue("xml", element.ToString(System.Xml.Linq.SaveOptions.DisableFormatting));
+        command.ExecuteNonQuery();
     }
 }

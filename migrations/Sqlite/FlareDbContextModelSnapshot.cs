@@ -866,6 +866,26 @@ namespace Flare.Data.Migrations.Sqlite
                     b.ToTable("AdminUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Flare.Data.Security.DataProtectionKeyEntity", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys", (string)null);
+                });
+
             modelBuilder.Entity("Flare.Data.History.HistoryModelMapEntity", b =>
                 {
                     b.HasOne("Flare.Data.History.HistoryDatasetEntity", null)

@@ -23,6 +23,9 @@ public sealed class GatewayFixture : IAsyncDisposable
     private int _gpuId;
 
     public FlareServer Flare { get; private set; } = null!;
+
+    /// <summary>The emulated backends (one per deployment added).</summary>
+    public EmulatorFleet Fleet => _fleet;
     public RegistryStore Store => Flare.Services.GetRequiredService<RegistryStore>();
     public HttpClient Client { get; private set; } = null!;
 
