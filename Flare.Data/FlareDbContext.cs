@@ -33,6 +33,7 @@ public sealed class FlareDbContext(DbContextOptions<FlareDbContext> options) : D
     public DbSet<RoutingPlanActivationEntity> RoutingPlanActivations => Set<RoutingPlanActivationEntity>();
     public DbSet<AdminUserEntity> AdminUsers => Set<AdminUserEntity>();
     public DbSet<DataProtectionKeyEntity> DataProtectionKeys => Set<DataProtectionKeyEntity>();
+    public DbSet<SharedCounterEntity> SharedCounters => Set<SharedCounterEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FlareDbContext).Assembly);

@@ -41,16 +41,18 @@ internal sealed class PortPolicy : IRoutingPolicy, IBudgetedPolicy
     /// <param name="qualityScale">α: quality in the cost unit (PORT: 1e-4 with costs in USD per request).</param>
     /// <param name="periodOrigin">Start of the first budget period (the plan's activation), UTC.</param>
     /// <param name="period">Length of a budget period.</param>
+    /// <param name="ledger">Where hosts sharing the fleet pool their spending (null: this host alone).</param>
+    /// <param name="ledgerScope">Names this plan's budgets in <paramref name="ledger"/>: the same on every host for one activation.</param>
     public PortPolicy(
         IReadOnlyDictionary<string, double> gamma, IReadOnlyDictionary<string, double> budgetsUsd, double qualityScale,
-        ExhaustedBudget onExhausted, DateTime periodOrigin, TimeSpan period)
+        ExhaustedBudget onExhausted, DateTime periodOrigin, TimeSpan period, ISharedLedger? ledger = null, string ledgerScope = "")
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(period, TimeSpan.Zero);
         _names = budgetsUsd.Keys.Order(StringComparer.Ordinal).ToArray();
         _slots = _names.Select((n, i) => (n, i)).ToFrozenDictionary(x => x.n, x => x.i, StringComparer.Ordinal);
         _gamma = _names.Select(n => gamma.GetValueOrDefault(n)).ToArray();
         _budgets = _names.Select(n => budgetsUsd[n]).ToArray();
-        _counters = _names.Select(_ => new BudgetCounter()).ToArray();
+        _counters = _names.Select(n => new BudgetCounter(ledger, $"port:{ledgerScope}:{n}")).ToArray();
         _scoring = new RoutingPlan(0, PolicyName, qualityScale, 0, 0, 1, 1, new Dictionary<string, double>(), new Dictionary<string, double>());
         _onExhausted = onExhausted;
         _origin = periodOrigin;
@@ -147,9 +149,10 @@ internal sealed class PortPolicy : IRoutingPolicy, IBudgetedPolicy
 
     private long PeriodOf(DateTime utcNow) => utcNow <= _origin ? 0 : (utcNow.Ticks - _origin.Ticks) / _periodTicks;
 
-    /// <summary>One deployment's spending in the current period. A lock, not atomics: the period and the sum change
-    /// together, and an uncontended lock costs tens of nanoseconds.</summary>
-    private sealed class BudgetCounter
+    /// <summary>One deployment's spending in the current period: this host's, plus what the other hosts sharing the ledger
+    /// have spent. A lock, not atomics: the period and the sum change together, and an uncontended lock costs tens of
+    /// nanoseconds.</summary>
+    private sealed class BudgetCounter(ISharedLedger? ledger, string key)
     {
         private readonly Lock _lock = new();
         private long _period = -1;
@@ -160,12 +163,13 @@ internal sealed class PortPolicy : IRoutingPolicy, IBudgetedPolicy
             lock (_lock)
             {
                 Roll(period);
-                if (_spent + amount > budget)
+                if (_spent + Others(period) + amount > budget)
                 {
                     return false;
                 }
 
                 _spent += amount;
+                ledger?.Add(key, period, amount);
                 return true;
             }
         }
@@ -177,7 +181,9 @@ internal sealed class PortPolicy : IRoutingPolicy, IBudgetedPolicy
             {
                 if (period == _period)
                 {
-                    _spent = Math.Max(0, _spent + delta);
+                    var corrected = Math.Max(0, _spent + delta);
+                    ledger?.Add(key, period, corrected - _spent);
+                    _spent = corrected;
                 }
             }
         }
@@ -186,9 +192,11 @@ internal sealed class PortPolicy : IRoutingPolicy, IBudgetedPolicy
         {
             lock (_lock)
             {
-                return period == _period ? _spent : 0;
+                return (period == _period ? _spent : 0) + Others(period);
             }
         }
+
+        private double Others(long period) => ledger?.Others(key, period) ?? 0;
 
         private void Roll(long period)
         {

@@ -49,7 +49,10 @@ public static class RoutingPolicies
 
     /// <summary>The policy a plan describes.</summary>
     /// <param name="periodOrigin">When the plan became live: PORT counts its budget periods from it.</param>
-    public static IRoutingPolicy Create(string policy, PlanParameters parameters, PlanPrices prices, DateTime periodOrigin)
+    /// <param name="ledger">Where hosts sharing the fleet pool PORT's spending (null: this host alone).</param>
+    /// <param name="ledgerScope">Names the plan's counters in <paramref name="ledger"/>; the same on every host for one activation.</param>
+    public static IRoutingPolicy Create(
+        string policy, PlanParameters parameters, PlanPrices prices, DateTime periodOrigin, ISharedLedger? ledger = null, string ledgerScope = "")
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(prices);
@@ -61,7 +64,8 @@ public static class RoutingPolicies
                 parameters.LatencyMetric ?? LatencyMetric.E2e),
             RouterWise => new RouterWisePolicy(prices.Alpha),
             Port => new PortPolicy(prices.Gamma, prices.BudgetsUsd, parameters.QualityScale ?? PortDefaults.QualityScale,
-                parameters.OnExhausted ?? ExhaustedBudget.Fallback, periodOrigin, TimeSpan.FromMinutes(parameters.BudgetPeriodMinutes ?? PortDefaults.PeriodMinutes)),
+                parameters.OnExhausted ?? ExhaustedBudget.Fallback, periodOrigin, TimeSpan.FromMinutes(parameters.BudgetPeriodMinutes ?? PortDefaults.PeriodMinutes),
+                ledger, ledgerScope),
             BestQuality => new BestQualityPolicy(),
             Cheapest => new CheapestPolicy(),
             Threshold => new ThresholdPolicy(

@@ -106,6 +106,11 @@ public static class FlareHost
             // Hosts sharing the database hear each other's changes.
             builder.Services.AddSingleton<PostgresChangeRelay>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresChangeRelay>());
+
+            // ... and pool PORT's budgets.
+            builder.Services.AddSingleton<PostgresLedger>();
+            builder.Services.AddSingleton<Flare.Routing.Routing.ISharedLedger>(sp => sp.GetRequiredService<PostgresLedger>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresLedger>());
         }
     }
 

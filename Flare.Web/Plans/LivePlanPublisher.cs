@@ -14,7 +14,8 @@ public sealed partial class LivePlanPublisher(
     PlanStore store,
     PlanChangeSignal changes,
     RoutingState routing,
-    ILogger<LivePlanPublisher> log) : IDisposable
+    ILogger<LivePlanPublisher> log,
+    ISharedLedger? ledger = null) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private Dictionary<(long Plan, long Activation), ActivePlan> _built = [];
@@ -83,7 +84,8 @@ public sealed partial class LivePlanPublisher(
 
         try
         {
-            var router = RoutingPolicies.Create(plan.Policy, plan.Parameters, plan.Prices, since);
+            // Hosts sharing a database pool PORT's spending per plan and activation (the same key on every host).
+            var router = RoutingPolicies.Create(plan.Policy, plan.Parameters, plan.Prices, since, ledger, $"plan{plan.Id}:activation{activationId}");
             return built[key] = new ActivePlan(plan.Id, router, activationId);
         }
         catch (ArgumentException ex)

@@ -154,6 +154,28 @@ namespace Flare.Data.Migrations.Postgres
                     b.ToTable("RequestLog", (string)null);
                 });
 
+            modelBuilder.Entity("Flare.Data.Gateway.SharedCounterEntity", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("Period")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("UpdatedUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<double>("Value")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Key", "Period");
+
+                    b.HasIndex("UpdatedUtc");
+
+                    b.ToTable("SharedCounters", (string)null);
+                });
+
             modelBuilder.Entity("Flare.Data.History.HistoryDatasetEntity", b =>
                 {
                     b.Property<int>("Id")

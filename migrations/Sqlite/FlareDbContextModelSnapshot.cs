@@ -145,6 +145,28 @@ namespace Flare.Data.Migrations.Sqlite
                     b.ToTable("RequestLog", (string)null);
                 });
 
+            modelBuilder.Entity("Flare.Data.Gateway.SharedCounterEntity", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Period")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Value")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Key", "Period");
+
+                    b.HasIndex("UpdatedUtc");
+
+                    b.ToTable("SharedCounters", (string)null);
+                });
+
             modelBuilder.Entity("Flare.Data.History.HistoryDatasetEntity", b =>
                 {
                     b.Property<int>("Id")

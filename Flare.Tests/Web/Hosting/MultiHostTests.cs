@@ -9,6 +9,7 @@ using Flare.Routing.Estimation.Index;
 using Flare.Tests.Support;
 using Flare.Tests.Web.Gateway;
 using Flare.Web.Gateway;
+using Flare.Web.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -34,6 +35,14 @@ public sealed class MultiHostTests
             new HashedNgramEmbedder(), O200kTokenCounter.Shared, new ExactIndex(HashedNgramEmbedderOptions.Default.Dimensions));
 
         public bool IsReady => true;
+    }
+
+    /// <summary>Appends a measured figure to <c>artifacts/multi-host.txt</c> (the tests assert on them; the file keeps them).</summary>
+    private static void Record(string line)
+    {
+        var dir = Path.Combine(Artifacts.RepositoryRoot(), "artifacts");
+        Directory.CreateDirectory(dir);
+        File.AppendAllText(Path.Combine(dir, "multi-host.txt"), $"{DateTime.UtcNow:u} {line}{Environment.NewLine}");
     }
 
     private static void History(IServiceCollection services) => services.AddSingleton<IHistoryEstimatorSource>(new TestHistory());
@@ -88,7 +97,7 @@ public sealed class MultiHostTests
             var total = watch.Elapsed;
             Assert.True(total < TimeSpan.FromSeconds(2), $"host B routed by the new plan {total.TotalMilliseconds:0} ms after host A applied it (activation answered after {propagated.TotalMilliseconds:0} ms)");
             Assert.Equal("weak@emu", await DeploymentServedByAsync(clientB));
-            TestContext.Current.SendDiagnosticMessage($"plan on A → routed by on B: {total.TotalMilliseconds:0} ms");
+            Record($"plan applied on host A → first request routed by it on host B: {total.TotalMilliseconds:0} ms (activation answered after {propagated.TotalMilliseconds:0} ms)");
         }
     }
 
@@ -143,6 +152,83 @@ public sealed class MultiHostTests
         }
     }
 
+    /// <summary>
+    /// A PORT budget on one deployment, with drop, under concurrent load on both hosts: together they admit about what the
+    /// budget pays for, over it by no more than the documented bound ((N − 1) × one host's admissions per exchange
+    /// interval and round trip), where each host alone would have admitted the whole budget again.
+    /// </summary>
+    [Fact]
+    public async Task PortBudgetSharedByBothHosts_IsNotExceededBeyondTheDocumentedBound()
+    {
+        await using var db = PostgresTestDatabase.Create();
+        var (a, b, clientB, dirB) = await StartTwoAsync(db);
+        await using (a)
+        await using (b)
+        using (clientB)
+        using (dirB)
+        {
+            await a.AddDeploymentAsync("weak", "weak@emu", pricePerMTokUsd: 0.1);
+            // One request is estimated at about (10 + 4) tokens × $0.10 per million; the budget pays for 200 of them.
+            var probe = await a.Client.PostAsJsonAsync("/v1/chat/completions", Chat(), Ct);
+            var perRequest = JsonDocument.Parse(await probe.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32() * 0.1e-6;
+            const int affordable = 200;
+            var port = await ReadyPlanAsync(a.Client, "port", new { budgetUsd = affordable * perRequest, budgetPeriodMinutes = 30, onExhausted = "Drop" });
+            await ActivateAsync(a.Client, port);
+            Assert.Equal(port, await PlanServedByAsync(clientB, port, dropIsServed: true));
+            var before = await ServedCountAsync(db, port);
+
+            var served = new[] { new List<double>(), new List<double>() };
+            var watch = Stopwatch.StartNew();
+            async Task LoopAsync(HttpClient client, int host)
+            {
+                var refusals = 0;
+                while (refusals < 20 && watch.Elapsed < TimeSpan.FromSeconds(30))
+                {
+                    using var response = await client.PostAsJsonAsync("/v1/chat/completions", Chat(), Ct);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        lock (served)
+                        {
+                            served[host].Add(watch.Elapsed.TotalSeconds);
+                        }
+
+                        refusals = 0;
+                    }
+                    else
+                    {
+                        Assert.Equal(429, (int)response.StatusCode);
+                        refusals++;
+                    }
+                }
+            }
+
+            await Task.WhenAll(Enumerable.Range(0, 2).SelectMany(_ => new[] { LoopAsync(a.Client, 0), LoopAsync(clientB, 1) }));
+
+            // The documented bound with what was measured: each host's admission rate while it admitted, and how stale the
+            // other's figure could be (the exchange interval plus the longest exchange either host made).
+            double Rate(List<double> times) => times.Count < 2 ? 0 : times.Count / Math.Max(0.001, times[^1] - times[0]);
+            var stale = PostgresLedger.ExchangeInterval + new[] { a.Flare, b }
+                .Select(h => h.Services.GetRequiredService<PostgresLedger>().LongestExchange).Max();
+            var bound = Math.Ceiling(Math.Max(Rate(served[0]), Rate(served[1])) * stale.TotalSeconds) + 1;
+            var total = served[0].Count + served[1].Count + before;
+            Record(
+                $"PORT budget shared by 2 hosts: served {served[0].Count} + {served[1].Count} (+{before} before) of an affordable {affordable}; bound {bound} (stale ≤ {stale.TotalMilliseconds:0} ms)");
+            Assert.True(total >= affordable - 2, $"only {total} of an affordable {affordable} were served");
+            Assert.True(total <= affordable + bound, $"{total} served: over the budget's {affordable} by more than the bound {bound} (stale ≤ {stale.TotalMilliseconds:0} ms)");
+            Assert.True(served[0].Count > 0 && served[1].Count > 0, "both hosts served some");
+        }
+    }
+
+    private static async Task<long> ServedCountAsync(PostgresTestDatabase db, long plan)
+    {
+        await Task.Delay(300, Ct); // the request log is written in batches
+        await using var connection = new NpgsqlConnection(db.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM \"RequestLog\" WHERE \"PlanVersion\" = @plan AND \"Status\" = 200", connection);
+        count.Parameters.AddWithValue("plan", plan);
+        return (long)(await count.ExecuteScalarAsync(Ct))!;
+    }
+
     private static async Task<long> ReadyPlanAsync(HttpClient client, string policy, object? parameters = null)
     {
         var created = await client.PostAsJsonAsync("/api/plans", new { policy, parameters, reason = $"test {policy}" }, Ct);
@@ -172,13 +258,13 @@ public sealed class MultiHostTests
     private static object Chat() => new { model = "flare", max_tokens = 4, ignore_eos = true, messages = new[] { new { role = "user", content = Prompt } } };
 
     /// <summary>Sends requests to "flare" until one is routed by <paramref name="plan"/> (for up to 5 s); returns the plan the last was routed by.</summary>
-    private static async Task<long> PlanServedByAsync(HttpClient client, long plan)
+    private static async Task<long> PlanServedByAsync(HttpClient client, long plan, bool dropIsServed = false)
     {
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (true)
         {
             using var response = await client.PostAsJsonAsync("/v1/chat/completions", Chat(), Ct);
-            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(Ct));
+            Assert.True(response.IsSuccessStatusCode || (dropIsServed && (int)response.StatusCode == 429), await response.Content.ReadAsStringAsync(Ct));
             var served = long.TryParse(response.Headers.GetValues("x-flare-plan").First(), out var v) ? v : 0;
             if (served == plan || DateTime.UtcNow > deadline)
             {

@@ -126,7 +126,9 @@ internal static class Load
 
             var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var whole = buffer.AsSpan(0, length);
-            var ok = response.IsSuccessStatusCode && whole.IndexOf("\"usage\""u8) >= 0 && (!stream || (ttft >= 0 && whole.IndexOf(DoneMarker) >= 0));
+            // A stream ends with [DONE]; its usage chunk reaches only clients that ask for it (stream_options.include_usage),
+            // as with OpenAI, so only answers that are not streamed must carry usage.
+            var ok = response.IsSuccessStatusCode && (stream ? ttft >= 0 && whole.IndexOf(DoneMarker) >= 0 : whole.IndexOf("\"usage\""u8) >= 0);
             return new Sample(ok, ms, ttft, overhead);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException)

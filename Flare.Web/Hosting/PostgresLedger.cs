@@ -1,0 +1,196 @@
+using System.Collections.Concurrent;
+using Flare.Routing.Routing;
+using Npgsql;
+
+namespace Flare.Web.Hosting;
+
+/// <summary>
+/// The shared ledger of hosts on one PostgreSQL database (table <c>SharedCounters</c>): every
+/// <see cref="ExchangeInterval"/> each host adds what it spent since the last exchange to each counter it uses and reads
+/// the totals back, in one statement. Reads and adds on the request path touch memory only.
+/// </summary>
+/// <remarks>
+/// The bound: a host admits against the others' spending as of its last exchange, so each of the other N − 1 hosts can
+/// admit, unseen, what it spends in one <see cref="ExchangeInterval"/> plus one exchange's duration
+/// (<see cref="LongestExchange"/>; milliseconds on a LAN). A shared budget is therefore exceeded by at most
+/// (N − 1) × (one host's spending rate) × (interval + exchange) — at 100 requests/s per host, $0.001 a request and a
+/// 10 ms exchange, 2 hosts overshoot by at most about $0.011 — on top of what any single host allows (the estimation
+/// error of requests already admitted, see PORT's policy).
+/// </remarks>
+internal sealed partial class PostgresLedger(IConfiguration configuration, ILogger<PostgresLedger> log) : BackgroundService, ISharedLedger
+{
+    /// <summary>How often the hosts exchange their spending.</summary>
+    public static readonly TimeSpan ExchangeInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly string _connectionString = FlareHost.PostgresConnectionString(configuration);
+    private readonly ConcurrentDictionary<(string Key, long Period), Counter> _counters = new();
+
+    public double Others(string key, long period) =>
+        _counters.TryGetValue((key, period), out var c) ? c.Others : 0;
+
+    public void Add(string key, long period, double delta) =>
+        _counters.GetOrAdd((key, period), _ => new Counter()).Add(delta);
+
+    /// <summary>The longest exchange so far: with <see cref="ExchangeInterval"/>, how stale the others' figure can be.</summary>
+    public TimeSpan LongestExchange => TimeSpan.FromTicks(Interlocked.Read(ref _longestExchangeTicks));
+
+    private long _longestExchangeTicks;
+
+    /// <summary>Exchanges now (tests; the loop does it every interval).</summary>
+    public async Task ExchangeAsync(CancellationToken ct)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await ExchangeOnceAsync(ct);
+        var took = System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks;
+        long longest;
+        while (took > (longest = Interlocked.Read(ref _longestExchangeTicks)) && Interlocked.CompareExchange(ref _longestExchangeTicks, took, longest) != longest)
+        {
+        }
+    }
+
+    private async Task ExchangeOnceAsync(CancellationToken ct)
+    {
+        var live = _counters.ToArray();
+        if (live.Length == 0)
+        {
+            return;
+        }
+
+        var pending = live.Select(c => c.Value.TakePending()).ToArray();
+        try
+        {
+            await using var connection = new NpgsqlConnection(_connectionString);
+            await connection.OpenAsync(ct);
+            await using var upsert = new NpgsqlCommand(
+                """
+                INSERT INTO "SharedCounters" ("Key", "Period", "Value", "UpdatedUtc")
+                SELECT k, p, v, now() FROM unnest(@keys, @periods, @values) AS t(k, p, v)
+                ON CONFLICT ("Key", "Period") DO UPDATE SET "Value" = "SharedCounters"."Value" + EXCLUDED."Value", "UpdatedUtc" = now()
+                RETURNING "Key", "Period", "Value"
+                """, connection);
+            upsert.Parameters.AddWithValue("keys", live.Select(c => c.Key.Key).ToArray());
+            upsert.Parameters.AddWithValue("periods", live.Select(c => c.Key.Period).ToArray());
+            upsert.Parameters.AddWithValue("values", pending);
+            await using var reader = await upsert.ExecuteReaderAsync(ct);
+            var totals = new Dictionary<(string, long), double>();
+            while (await reader.ReadAsync(ct))
+            {
+                totals[(reader.GetString(0), reader.GetInt64(1))] = reader.GetDouble(2);
+            }
+
+            for (var i = 0; i < live.Length; i++)
+            {
+                live[i].Value.Exchanged(pending[i], totals.GetValueOrDefault(live[i].Key));
+            }
+        }
+        catch
+        {
+            // Not shared this time: keep it for the next exchange.
+            for (var i = 0; i < live.Length; i++)
+            {
+                live[i].Value.Add(pending[i]);
+            }
+
+            throw;
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(ExchangeInterval);
+        var lastPrune = DateTime.UtcNow;
+        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+        {
+            try
+            {
+                await ExchangeAsync(ct);
+                if (DateTime.UtcNow - lastPrune > TimeSpan.FromMinutes(10))
+                {
+                    await PruneAsync(ct);
+                    lastPrune = DateTime.UtcNow;
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                LogExchangeFailed(ex);
+            }
+        }
+    }
+
+    /// <summary>Forgets counters of periods nobody has added to for a day (here and in the table).</summary>
+    private async Task PruneAsync(CancellationToken ct)
+    {
+        foreach (var (key, counter) in _counters)
+        {
+            if (counter.IdleFor > TimeSpan.FromDays(1))
+            {
+                _counters.TryRemove(key, out _);
+            }
+        }
+
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(ct);
+        await using var prune = new NpgsqlCommand("""DELETE FROM "SharedCounters" WHERE "UpdatedUtc" < now() - interval '1 day'""", connection);
+        await prune.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>One counter as this host sees it: what it has not shared yet, what it has, and the total at the last exchange.</summary>
+    private sealed class Counter
+    {
+        private readonly Lock _lock = new();
+        private double _pending;
+        private double _mine;
+        private double _total;
+        private long _touched = Environment.TickCount64;
+
+        /// <summary>The other hosts' part of the total at the last exchange.</summary>
+        public double Others
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return Math.Max(0, _total - _mine);
+                }
+            }
+        }
+
+        public TimeSpan IdleFor => TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _touched));
+
+        public void Add(double delta)
+        {
+            lock (_lock)
+            {
+                _pending += delta;
+            }
+
+            Interlocked.Exchange(ref _touched, Environment.TickCount64);
+        }
+
+        public double TakePending()
+        {
+            lock (_lock)
+            {
+                var pending = _pending;
+                _pending = 0;
+                return pending;
+            }
+        }
+
+        public void Exchanged(double shared, double total)
+        {
+            lock (_lock)
+            {
+                _mine += shared;
+                _total = total;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not exchange shared budgets with the other Flare hosts; retrying at the next interval")]
+    private partial void LogExchangeFailed(Exception ex);
+}
