@@ -14,32 +14,14 @@ namespace Flare.Tests.Web.Browser;
 /// split and the predicted-vs-observed panel follow the plan, explain a request, apply another point, roll back.
 /// </summary>
 [Collection(nameof(HostCollection))]
-public sealed class ControlRoomBrowserTests : IAsyncLifetime
+public sealed class ControlRoomBrowserTests() : BrowserTest(demo: true, "--Flare:HostEmulator=true", "--Flare:EmulatorTimeScale=20", $"--Flare:BootstrapApiKey={ClientKey}")
 {
     private const string ClientKey = "sk-flare-control-room-test-0123456789";
-    private readonly TempDirectory _dir = new();
-    private readonly BrowserFixture _browser = new();
-    private FlareServer _server = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        // The emulator runs 20× faster than the GPUs it was measured on, so traffic takes tens of milliseconds a request.
-        _server = new FlareServer(_dir.Path, demo: true, "--Flare:HostEmulator=true", "--Flare:EmulatorTimeScale=20", $"--Flare:BootstrapApiKey={ClientKey}");
-        await _server.StartAsync(TestContext.Current.CancellationToken);
-        await _browser.InitializeAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        await _server.DisposeAsync();
-        _dir.Dispose();
-    }
 
     [Fact]
     public async Task Operator_AppliesAPoint_TrafficFollowsOnTheDashboard_ExplainsARequest_AndRollsBack()
     {
-        using var admin = _server.CreateClient();
+        using var admin = Server.CreateClient();
         var deployments = await DeploymentsAsync(admin);
         foreach (var (id, model) in deployments)
         {
@@ -48,8 +30,8 @@ public sealed class ControlRoomBrowserTests : IAsyncLifetime
 
         await ImportHistoryAsync(admin, deployments.Select(d => d.Model).Distinct().ToList());
 
-        var explorer = await _browser.NewSignedInPageAsync(_server.BaseAddress);
-        await explorer.GotoAsync(new Uri(_server.BaseAddress, "explorer").ToString());
+        var explorer = await Browser.NewSignedInPageAsync(Server.BaseAddress);
+        await explorer.GotoAsync(new Uri(Server.BaseAddress, "explorer").ToString());
         await explorer.Locator("[data-flare-interactive=true]").WaitForAsync(new() { Timeout = 15_000 });
         await Expect(explorer.GetByTestId("predicted-quality")).ToBeVisibleAsync(new() { Timeout = 90_000 });
         await WaitForSettledSampleAsync(explorer);
@@ -64,8 +46,8 @@ public sealed class ControlRoomBrowserTests : IAsyncLifetime
         await Expect(explorer.GetByTestId("predicted-quality")).Not.ToHaveTextAsync(loose, new() { Timeout = 10_000 });
         var fast = await ApplyShownPointAsync(explorer, "explorer-applied-tight-slo");
 
-        var overview = await _browser.NewSignedInPageAsync(_server.BaseAddress);
-        await overview.GotoAsync(_server.BaseAddress.ToString());
+        var overview = await Browser.NewSignedInPageAsync(Server.BaseAddress);
+        await overview.GotoAsync(Server.BaseAddress.ToString());
         await overview.Locator("[data-flare-interactive=true]").WaitForAsync(new() { Timeout = 15_000 });
         await Expect(overview.GetByTestId("overview-share")).ToContainTextAsync("No requests in the last minute");
 
@@ -80,8 +62,8 @@ public sealed class ControlRoomBrowserTests : IAsyncLifetime
         await Artifacts.ScreenshotAsync(explorer, "explorer-predicted-vs-observed");
 
         // Any of those requests can be explained.
-        var explain = await _browser.NewSignedInPageAsync(_server.BaseAddress);
-        await explain.GotoAsync(new Uri(_server.BaseAddress, $"requests/{first.RequestId}").ToString());
+        var explain = await Browser.NewSignedInPageAsync(Server.BaseAddress);
+        await explain.GotoAsync(new Uri(Server.BaseAddress, $"requests/{first.RequestId}").ToString());
         await Expect(explain.GetByTestId("explain-served")).ToContainTextAsync(first.Deployment, new() { Timeout = 15_000 });
         if (first.Policy is "flare" or "routerwise")
         {
@@ -126,7 +108,7 @@ public sealed class ControlRoomBrowserTests : IAsyncLifetime
     /// <summary>Applies the point the slider panel shows, confirms, and returns the plan that became live.</summary>
     private async Task<long> ApplyShownPointAsync(IPage explorer, string screenshot)
     {
-        using var admin = _server.CreateClient();
+        using var admin = Server.CreateClient();
         var before = await LivePlanAsync(admin);
         await explorer.GetByTestId("apply-point").ClickAsync();
         await explorer.GetByRole(AriaRole.Button, new() { Name = "Apply", Exact = true }).ClickAsync();
@@ -158,10 +140,10 @@ public sealed class ControlRoomBrowserTests : IAsyncLifetime
     /// </summary>
     private async Task<Served> SendAsync(int count, long plan, List<(DateTime At, string Deployment)> served)
     {
-        using var admin = _server.CreateClient();
+        using var admin = Server.CreateClient();
         var predicted = JsonDocument.Parse(await admin.GetStringAsync($"/api/plans/{plan}")).RootElement.GetProperty("predicted").GetProperty("trafficShare")
             .EnumerateObject().Where(p => p.Value.GetDouble() > 0).Select(p => p.Name).ToHashSet();
-        using var client = new HttpClient { BaseAddress = _server.BaseAddress };
+        using var client = new HttpClient { BaseAddress = Server.BaseAddress };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ClientKey);
         var topics = new[] { "sorting algorithms", "French grammar", "tax law", "protein folding" };
         var results = new List<Served>();

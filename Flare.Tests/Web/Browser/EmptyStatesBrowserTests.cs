@@ -8,26 +8,8 @@ namespace Flare.Tests.Web.Browser;
 /// and, where it has nothing to show, says so and what to do next.
 /// </summary>
 [Collection(nameof(HostCollection))]
-public sealed class EmptyStatesBrowserTests : IAsyncLifetime
+public sealed class EmptyStatesBrowserTests() : BrowserTest(demo: false)
 {
-    private readonly TempDirectory _dir = new();
-    private readonly BrowserFixture _browser = new();
-    private FlareServer _server = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _server = new FlareServer(_dir.Path, demo: false);
-        await _server.StartAsync(TestContext.Current.CancellationToken);
-        await _browser.InitializeAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        await _server.DisposeAsync();
-        _dir.Dispose();
-    }
-
     private static readonly (string Path, string Hint, string Screenshot)[] Pages =
     [
         ("", "No deployments yet. Register a GPU type, a model,", "empty-overview"),
@@ -44,10 +26,10 @@ public sealed class EmptyStatesBrowserTests : IAsyncLifetime
     [Fact]
     public async Task EveryPage_At1280x800_FitsTheWidth_AndSaysWhatToDoNext()
     {
-        var page = await _browser.NewSignedInPageAsync(_server.BaseAddress);
+        var page = await Browser.NewSignedInPageAsync(Server.BaseAddress);
         foreach (var (path, hint, screenshot) in Pages)
         {
-            await page.GotoAsync(new Uri(_server.BaseAddress, path).ToString());
+            await page.GotoAsync(new Uri(Server.BaseAddress, path).ToString());
             await page.Locator("[data-flare-interactive=true]").WaitForAsync(new() { Timeout = 15_000 });
 
             await Assertions.Expect(page.Locator(".mud-main-content")).ToContainTextAsync(hint, new() { Timeout = 15_000 });

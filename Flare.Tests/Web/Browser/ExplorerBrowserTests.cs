@@ -11,31 +11,14 @@ namespace Flare.Tests.Web.Browser;
 /// <summary>The Pareto explorer in real Chromium against Flare on real Kestrel, on the demo fleet with profiles and a
 /// routing history imported over <c>/api</c>.</summary>
 [Collection(nameof(HostCollection))]
-public sealed class ExplorerBrowserTests : IAsyncLifetime
+public sealed class ExplorerBrowserTests() : BrowserTest(demo: true)
 {
     internal const int HistoryPrompts = 400;
-    private readonly TempDirectory _dir = new();
-    private readonly BrowserFixture _browser = new();
-    private FlareServer _server = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _server = new FlareServer(_dir.Path, demo: true);
-        await _server.StartAsync(TestContext.Current.CancellationToken);
-        await _browser.InitializeAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        await _server.DisposeAsync();
-        _dir.Dispose();
-    }
 
     [Fact]
     public async Task Operator_MovesTheLatencySlo_AndThePredictedPointAndTheChartFollow()
     {
-        using var http = _server.CreateClient();
+        using var http = Server.CreateClient();
         var deployments = await DeploymentsAsync(http);
         foreach (var (id, model) in deployments)
         {
@@ -44,8 +27,8 @@ public sealed class ExplorerBrowserTests : IAsyncLifetime
 
         await ImportHistoryAsync(http, deployments.Select(d => d.Model).Distinct().ToList());
 
-        var page = await _browser.NewSignedInPageAsync(_server.BaseAddress);
-        await page.GotoAsync(new Uri(_server.BaseAddress, "explorer").ToString());
+        var page = await Browser.NewSignedInPageAsync(Server.BaseAddress);
+        await page.GotoAsync(new Uri(Server.BaseAddress, "explorer").ToString());
         await page.Locator("[data-flare-interactive=true]").WaitForAsync(new() { Timeout = 15_000 });
         await Expect(page.GetByTestId("predicted-quality")).ToBeVisibleAsync(new() { Timeout = 90_000 });
         var chart = page.GetByTestId("explorer-chart");
@@ -104,10 +87,10 @@ public sealed class ExplorerBrowserTests : IAsyncLifetime
     [Fact]
     public async Task Overview_ListsProfilesNeedingAttention_AndFollowsAProfileImportWithoutReload()
     {
-        using var http = _server.CreateClient();
+        using var http = Server.CreateClient();
         var deployments = await DeploymentsAsync(http);
-        var page = await _browser.NewSignedInPageAsync(_server.BaseAddress);
-        await page.GotoAsync(_server.BaseAddress.ToString());
+        var page = await Browser.NewSignedInPageAsync(Server.BaseAddress);
+        await page.GotoAsync(Server.BaseAddress.ToString());
         await page.Locator("[data-flare-interactive=true]").WaitForAsync(new() { Timeout = 15_000 });
 
         var missing = page.GetByTestId("overview-profiles").Locator("[data-issue=Missing]");

@@ -9,30 +9,12 @@ namespace Flare.Tests.Web.Browser;
 
 /// <summary>An operator imports a routing history in real Chromium against Flare on real Kestrel.</summary>
 [Collection(nameof(HostCollection))]
-public sealed class HistoryBrowserTests : IAsyncLifetime
+public sealed class HistoryBrowserTests() : BrowserTest(demo: false)
 {
-    private readonly TempDirectory _dir = new();
-    private readonly BrowserFixture _browser = new();
-    private FlareServer _server = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _server = new FlareServer(_dir.Path, demo: false);
-        await _server.StartAsync(TestContext.Current.CancellationToken);
-        await _browser.InitializeAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        await _server.DisposeAsync();
-        _dir.Dispose();
-    }
-
     [Fact]
     public async Task Operator_UploadsAHistory_WatchesItsProgress_ReadsItsIssues_AndMapsAModel()
     {
-        var registry = _server.Services.GetRequiredService<RegistryStore>();
+        var registry = Server.Services.GetRequiredService<RegistryStore>();
         await registry.CreateModelAsync(Samples.Llama8B with { Name = "Alpha" });
         var beta = (await registry.CreateModelAsync(Samples.Llama70B with { Name = "Beta-Registry" })).Value!;
 
@@ -40,7 +22,7 @@ public sealed class HistoryBrowserTests : IAsyncLifetime
         var lines = Enumerable.Range(0, 6000).Select(i =>
             $"{{\"prompt\": \"Question {i}: how do I {Topics[i % Topics.Length]} step {i % 97}?\", \"scores\": {{\"alpha\": {i % 2}, \"beta\": 0.5}}}}").ToList();
         lines.Insert(2, "this line is not JSON");
-        var page = await _browser.NewSignedInPageAsync(_server.BaseAddress);
+        var page = await Browser.NewSignedInPageAsync(Server.BaseAddress);
         await OpenAsync(page, "history");
         await Expect(page.GetByTestId("history-empty")).ToBeVisibleAsync();
 
@@ -71,8 +53,8 @@ public sealed class HistoryBrowserTests : IAsyncLifetime
         await Expect(page.GetByTestId("unmapped-count")).ToHaveCountAsync(0);
         await Artifacts.ScreenshotAsync(page, "history-mapped");
 
-        var dataset = Assert.Single(await _server.Services.GetRequiredService<HistoryStore>().ListDatasetsAsync());
-        var map = (await _server.Services.GetRequiredService<HistoryStore>().GetModelMapAsync(dataset.Id)).Value!;
+        var dataset = Assert.Single(await Server.Services.GetRequiredService<HistoryStore>().ListDatasetsAsync());
+        var map = (await Server.Services.GetRequiredService<HistoryStore>().GetModelMapAsync(dataset.Id)).Value!;
         Assert.Equal(beta.Id, map.Single(m => m.DatasetModel == "beta").RegistryModelId);
     }
 
@@ -82,7 +64,7 @@ public sealed class HistoryBrowserTests : IAsyncLifetime
 
     private async Task OpenAsync(IPage page, string path)
     {
-        await page.GotoAsync(new Uri(_server.BaseAddress, path).ToString());
+        await page.GotoAsync(new Uri(Server.BaseAddress, path).ToString());
         await page.Locator("[data-flare-interactive=true]").WaitForAsync(new() { Timeout = 15_000 });
     }
 

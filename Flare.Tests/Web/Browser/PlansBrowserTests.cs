@@ -8,32 +8,14 @@ namespace Flare.Tests.Web.Browser;
 
 /// <summary>An operator computes a routing plan and applies it, in real Chromium against Flare on real Kestrel.</summary>
 [Collection(nameof(HostCollection))]
-public sealed class PlansBrowserTests : IAsyncLifetime
+public sealed class PlansBrowserTests() : BrowserTest(demo: false)
 {
-    private readonly TempDirectory _dir = new();
-    private readonly BrowserFixture _browser = new();
-    private FlareServer _server = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _server = new FlareServer(_dir.Path, demo: false);
-        await _server.StartAsync(TestContext.Current.CancellationToken);
-        await _browser.InitializeAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        await _server.DisposeAsync();
-        _dir.Dispose();
-    }
-
     [Fact]
     public async Task Operator_ComputesAPlan_AppliesItAfterConfirming_AndSeesItLive()
     {
-        await Samples.FleetAsync(_server.Services.GetRequiredService<RegistryStore>());
-        var page = await _browser.NewSignedInPageAsync(_server.BaseAddress);
-        await page.GotoAsync(new Uri(_server.BaseAddress, "plans").ToString());
+        await Samples.FleetAsync(Server.Services.GetRequiredService<RegistryStore>());
+        var page = await Browser.NewSignedInPageAsync(Server.BaseAddress);
+        await page.GotoAsync(new Uri(Server.BaseAddress, "plans").ToString());
         await page.Locator("[data-flare-interactive=true]").WaitForAsync(new() { Timeout = 15_000 });
 
         await page.GetByTestId("plan-policy").ClickAsync(); // MudSelect opens on mousedown; the test id is on its input
@@ -55,7 +37,7 @@ public sealed class PlansBrowserTests : IAsyncLifetime
         await Expect(row.GetByTestId("live-marker")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("live-plan")).ToContainTextAsync("Live: plan 1 · cheapest");
         await Expect(page.GetByTestId("activation-table")).ToContainTextAsync("cheapest for the night shift");
-        Assert.Equal(1, _server.Services.GetRequiredService<RoutingState>().Plans.Live.Version);
+        Assert.Equal(1, Server.Services.GetRequiredService<RoutingState>().Plans.Live.Version);
         await Artifacts.ScreenshotAsync(page, "plans");
     }
 

@@ -5,30 +5,12 @@ namespace Flare.Tests.Web.Browser;
 
 /// <summary>What an operator does in the browser, in real Chromium against Flare on real Kestrel.</summary>
 [Collection(nameof(HostCollection))]
-public sealed class RegistryBrowserTests : IAsyncLifetime
+public sealed class RegistryBrowserTests() : BrowserTest(demo: false)
 {
-    private readonly TempDirectory _dir = new();
-    private readonly BrowserFixture _browser = new();
-    private FlareServer _server = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _server = new FlareServer(_dir.Path, demo: false);
-        await _server.StartAsync(TestContext.Current.CancellationToken);
-        await _browser.InitializeAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        await _server.DisposeAsync();
-        _dir.Dispose();
-    }
-
     [Fact]
     public async Task Operator_RegistersGpuModelAndDeployment_SeesValidation_AndDataPersists()
     {
-        var page = await _browser.NewSignedInPageAsync(_server.BaseAddress);
+        var page = await Browser.NewSignedInPageAsync(Server.BaseAddress);
 
         // A GPU type, first with a bad value.
         await OpenAsync(page, "gpus");
@@ -88,9 +70,9 @@ public sealed class RegistryBrowserTests : IAsyncLifetime
     [Fact]
     public async Task Operator_DeletesModelWithDeployments_SeesWhyItIsRefused()
     {
-        var store = (Flare.Data.Registry.RegistryStore)_server.Services.GetService(typeof(Flare.Data.Registry.RegistryStore))!;
+        var store = (Flare.Data.Registry.RegistryStore)Server.Services.GetService(typeof(Flare.Data.Registry.RegistryStore))!;
         var (_, model, deployment) = await Samples.FleetAsync(store);
-        var page = await _browser.NewSignedInPageAsync(_server.BaseAddress);
+        var page = await Browser.NewSignedInPageAsync(Server.BaseAddress);
 
         await OpenAsync(page, "models");
         await page.GetByRole(AriaRole.Button, new() { Name = $"Delete {model.Name}" }).ClickAsync();
@@ -104,7 +86,7 @@ public sealed class RegistryBrowserTests : IAsyncLifetime
 
     private async Task OpenAsync(IPage page, string path)
     {
-        await page.GotoAsync(new Uri(_server.BaseAddress, path).ToString());
+        await page.GotoAsync(new Uri(Server.BaseAddress, path).ToString());
         await WaitInteractiveAsync(page);
     }
 

@@ -5,32 +5,14 @@ namespace Flare.Tests.Web.Browser;
 
 /// <summary>Signing in and out in real Chromium: the redirect to the form, a wrong password, the session, sign-out.</summary>
 [Collection(nameof(HostCollection))]
-public sealed class SignInBrowserTests : IAsyncLifetime
+public sealed class SignInBrowserTests() : BrowserTest(demo: true)
 {
-    private readonly TempDirectory _dir = new();
-    private readonly BrowserFixture _browser = new();
-    private FlareServer _server = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _server = new FlareServer(_dir.Path, demo: true);
-        await _server.StartAsync(TestContext.Current.CancellationToken);
-        await _browser.InitializeAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        await _server.DisposeAsync();
-        _dir.Dispose();
-    }
-
     [Fact]
     public async Task Operator_IsSentToSignIn_SignsIn_WorksInteractively_AndSignsOut()
     {
-        var page = await _browser.NewPageAsync();
+        var page = await Browser.NewPageAsync();
 
-        await page.GotoAsync(new Uri(_server.BaseAddress, "deployments").ToString());
+        await page.GotoAsync(new Uri(Server.BaseAddress, "deployments").ToString());
         Assert.Contains("/login", page.Url);
         Assert.Contains("returnUrl=%2Fdeployments", page.Url, StringComparison.OrdinalIgnoreCase);
 
@@ -50,7 +32,7 @@ public sealed class SignInBrowserTests : IAsyncLifetime
 
         await page.GetByTestId("sign-out").ClickAsync();
         await page.WaitForURLAsync(url => url.Contains("/login", StringComparison.Ordinal));
-        await page.GotoAsync(new Uri(_server.BaseAddress, "gpus").ToString());
+        await page.GotoAsync(new Uri(Server.BaseAddress, "gpus").ToString());
         Assert.Contains("/login", page.Url);
     }
 }

@@ -28,7 +28,7 @@ public sealed class PlanRoutingTests
     };
 
     /// <summary>A routing history in which "strong" scores 0.9 and "weak" 0.5 on prompts like the test's.</summary>
-    private sealed class TestHistory : IHistoryEstimatorSource
+    internal sealed class TestHistory : IHistoryEstimatorSource
     {
         public HistoryEstimator Current { get; } = HistoryEstimator.Build(
             new[] { "Say hello to the fleet.", "Say hello to the team.", "Say goodbye to the fleet." }.Select(p =>
@@ -48,7 +48,7 @@ public sealed class PlanRoutingTests
         await f.AddDeploymentAsync("weak", "weak@emu", pricePerMTokUsd: 0.1);
     }
 
-    private static async Task<long> ReadyPlanAsync(GatewayFixture f, string policy, object? parameters = null)
+    internal static async Task<long> ReadyPlanAsync(GatewayFixture f, string policy, object? parameters = null)
     {
         var created = await f.Client.PostAsJsonAsync("/api/plans", new { policy, parameters, reason = $"test {policy}" }, Ct);
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
@@ -69,7 +69,7 @@ public sealed class PlanRoutingTests
         }
     }
 
-    private static async Task ActivateAsync(GatewayFixture f, long id)
+    internal static async Task ActivateAsync(GatewayFixture f, long id)
     {
         var response = await f.Client.PostAsJsonAsync($"/api/plans/{id}/activate", new { reason = "test" }, Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

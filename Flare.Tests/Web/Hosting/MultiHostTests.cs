@@ -2,10 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Flare.Data.Profiling;
 using Flare.Routing.Estimation;
-using Flare.Routing.Estimation.Embeddings;
-using Flare.Routing.Estimation.Index;
 using Flare.Tests.Support;
 using Flare.Tests.Web.Gateway;
 using Flare.Web.Gateway;
@@ -22,20 +19,7 @@ namespace Flare.Tests.Web.Hosting;
 [Collection(nameof(HostCollection))]
 public sealed class MultiHostTests
 {
-    private const string Prompt = "Say hello to the fleet.";
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    /// <summary>A routing history in which "strong" scores 0.9 and "weak" 0.5 on prompts like the test's (both hosts).</summary>
-    private sealed class TestHistory : IHistoryEstimatorSource
-    {
-        public HistoryEstimator Current { get; } = HistoryEstimator.Build(
-            new[] { "Say hello to the fleet.", "Say hello to the team.", "Say goodbye to the fleet." }.Select(p =>
-                new HistoryEntry(p, [new ModelOutcome("strong", 0.9, 8), new ModelOutcome("weak", 0.5, 8)])),
-            new HashedNgramEmbedder(), O200kTokenCounter.Shared, new ExactIndex(HashedNgramEmbedderOptions.Default.Dimensions));
-
-        public bool IsReady => true;
-    }
 
     /// <summary>Appends a measured figure to <c>artifacts/multi-host.txt</c> (the tests assert on them; the file keeps them).</summary>
     private static void Record(string line)
@@ -45,7 +29,7 @@ public sealed class MultiHostTests
         File.AppendAllText(Path.Combine(dir, "multi-host.txt"), $"{DateTime.UtcNow:u} {line}{Environment.NewLine}");
     }
 
-    private static void History(IServiceCollection services) => services.AddSingleton<IHistoryEstimatorSource>(new TestHistory());
+    private static void History(IServiceCollection services) => services.AddSingleton<IHistoryEstimatorSource>(new PlanRoutingTests.TestHistory());
 
     /// <summary>Host A (with the emulated backends) and host B, both on <paramref name="db"/>.</summary>
     private static async Task<(GatewayFixture A, FlareServer B, HttpClient ClientB, TempDirectory DirB)> StartTwoAsync(PostgresTestDatabase db)
@@ -83,15 +67,15 @@ public sealed class MultiHostTests
                 await Task.Delay(10, Ct);
             }
 
-            var bestQuality = await ReadyPlanAsync(a.Client, "best-quality");
-            var cheaper = await ReadyPlanAsync(a.Client, "flare", new { qualityWeight = 1, costWeight = 10 });
-            await ActivateAsync(a.Client, bestQuality);
+            var bestQuality = await PlanRoutingTests.ReadyPlanAsync(a, "best-quality");
+            var cheaper = await PlanRoutingTests.ReadyPlanAsync(a, "flare", new { qualityWeight = 1, costWeight = 10 });
+            await PlanRoutingTests.ActivateAsync(a, bestQuality);
             Assert.Equal(bestQuality, await PlanServedByAsync(clientB, bestQuality));
             Assert.Equal("strong@emu", await DeploymentServedByAsync(clientB));
 
             // The switch: measured from A's answer to the activation to B's first request routed by the new plan.
             watch.Restart();
-            await ActivateAsync(a.Client, cheaper);
+            await PlanRoutingTests.ActivateAsync(a, cheaper);
             var propagated = watch.Elapsed;
             Assert.Equal(cheaper, await PlanServedByAsync(clientB, cheaper));
             var total = watch.Elapsed;
@@ -172,8 +156,8 @@ public sealed class MultiHostTests
             var probe = await a.Client.PostAsJsonAsync("/v1/chat/completions", Chat(), Ct);
             var perRequest = JsonDocument.Parse(await probe.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32() * 0.1e-6;
             const int affordable = 200;
-            var port = await ReadyPlanAsync(a.Client, "port", new { budgetUsd = affordable * perRequest, budgetPeriodMinutes = 30, onExhausted = "Drop" });
-            await ActivateAsync(a.Client, port);
+            var port = await PlanRoutingTests.ReadyPlanAsync(a, "port", new { budgetUsd = affordable * perRequest, budgetPeriodMinutes = 30, onExhausted = "Drop" });
+            await PlanRoutingTests.ActivateAsync(a, port);
             Assert.Equal(port, await PlanServedByAsync(clientB, port, dropIsServed: true));
             var before = await ServedCountAsync(db, port);
 
@@ -229,33 +213,7 @@ public sealed class MultiHostTests
         return (long)(await count.ExecuteScalarAsync(Ct))!;
     }
 
-    private static async Task<long> ReadyPlanAsync(HttpClient client, string policy, object? parameters = null)
-    {
-        var created = await client.PostAsJsonAsync("/api/plans", new { policy, parameters, reason = $"test {policy}" }, Ct);
-        Assert.Equal(System.Net.HttpStatusCode.Accepted, created.StatusCode);
-        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetInt64();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var plan = JsonDocument.Parse(await client.GetStringAsync($"/api/plans/{id}", Ct)).RootElement;
-            var status = plan.GetProperty("status").GetString();
-            if (status == "Ready")
-            {
-                return id;
-            }
-
-            Assert.True(status == "Computing" && DateTime.UtcNow < deadline, $"plan {id} is {status}: {plan.GetProperty("failure")}");
-            await Task.Delay(50, Ct);
-        }
-    }
-
-    private static async Task ActivateAsync(HttpClient client, long id)
-    {
-        var response = await client.PostAsJsonAsync($"/api/plans/{id}/activate", new { reason = "test" }, Ct);
-        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
-    }
-
-    private static object Chat() => new { model = "flare", max_tokens = 4, ignore_eos = true, messages = new[] { new { role = "user", content = Prompt } } };
+    private static object Chat() => new { model = "flare", max_tokens = 4, ignore_eos = true, messages = new[] { new { role = "user", content = "Say hello to the fleet." } } };
 
     /// <summary>Sends requests to "flare" until one is routed by <paramref name="plan"/> (for up to 5 s); returns the plan the last was routed by.</summary>
     private static async Task<long> PlanServedByAsync(HttpClient client, long plan, bool dropIsServed = false)
