@@ -31,9 +31,12 @@ public sealed class AdminToken
             return false;
         }
 
+        // Encoded straight from the span: no copy of the presented token is left behind in a char array.
+        var bytes = new byte[Encoding.UTF8.GetByteCount(presented)];
+        Encoding.UTF8.GetBytes(presented, bytes);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        var bytes = Encoding.UTF8.GetBytes(presented.ToArray());
         SHA256.HashData(bytes, hash);
+        CryptographicOperations.ZeroMemory(bytes);
         return CryptographicOperations.FixedTimeEquals(hash, _hash);
     }
 }
