@@ -114,6 +114,10 @@ public sealed class ProfileFitEntity
     public double TpotPerRequestMs { get; set; }
     public double TpotPerContextTokenMs { get; set; }
 
+    /// <summary>LatencyModel's prefill token budget M (tokens per step); null for no cap, as every fit stored before the
+    /// column existed reads.</summary>
+    public double? TtftPrefillTokensPerStep { get; set; }
+
     /// <summary>Per-curve quality (observations, R², MAPE, CV MAPE, verdict, note) as JSON.</summary>
     public string Quality { get; set; } = "{}";
     public double? TtftCvMape { get; set; }

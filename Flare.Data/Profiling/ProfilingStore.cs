@@ -356,6 +356,7 @@ public sealed class ProfilingStore(IDbContextFactory<FlareDbContext> dbFactory, 
             TpotBaseMs = m.TpotBaseMs,
             TpotPerRequestMs = m.TpotPerRequestMs,
             TpotPerContextTokenMs = m.TpotPerContextTokenMs,
+            TtftPrefillTokensPerStep = m.TtftPrefillTokensPerStep,
             Quality = JsonSerializer.Serialize(new FitQuality(fit.Fit.Ttft, fit.Fit.Tpot, fit.Fit.E2e), Json),
             TtftCvMape = fit.Fit.Ttft.CrossValidatedMape,
             TpotCvMape = fit.Fit.Tpot.CrossValidatedMape,
@@ -517,7 +518,7 @@ public sealed class ProfilingStore(IDbContextFactory<FlareDbContext> dbFactory, 
     {
         var q = JsonSerializer.Deserialize<FitQuality>(f.Quality, Json)!;
         var model = new LatencyModel(f.TtftBaseMs, f.TtftPerInputTokenMs, f.TtftPerQueuedInputTokenMs, f.TtftPerQueuedRequestMs,
-            f.TpotBaseMs, f.TpotPerRequestMs, f.TpotPerContextTokenMs);
+            f.TpotBaseMs, f.TpotPerRequestMs, f.TpotPerContextTokenMs, f.TtftPrefillTokensPerStep);
         return new ProfileFitView(f.Id, f.DeploymentId, f.Version, f.RunId, f.IsActive, f.CreatedUtc,
             new ProfileFit(model, q.Ttft, q.Tpot, q.E2e, f.SamplesUsed, f.ErrorSamples, f.MaxConcurrency),
             f.ReferenceInputTokens, f.ReferenceOutputTokens, f.SaturationRequestsPerSecond, f.SaturationOutputTokensPerSecond,

@@ -9,10 +9,13 @@ namespace Flare.Routing.Profiles;
 /// D(c, ctx)    = d + e·c + f·c·ctx,   ctx = L_in + L_out/2     one decode step of c sequences
 /// R            = (c − 1)·P / ((L_out − 1)·D)                  the others' prefill work over my decode time
 /// σ            = R⁸ / (1 + R⁸)                                share of the others' prefills that land before my first token
-/// TTFT         = P + σ·(c − 1)·g·L_in + h·(c − 1) + (1 − σ)·½·D·[c > 1]
-/// TPOT         = D + (1 − σ)·(c − 1)·g·L_in / (L_out − 1)
+/// n            = max(1, ⌊M / L_in⌋)                           prompts prefilled per step under the token budget M
+/// φ            = mean over c of (prompts batched with and before mine) / (c − 1)    share of the others waited for (1 if n ≥ c)
+/// TTFT         = P + σ·φ·(c − 1)·g·L_in + h·(c − 1) + (1 − σ)·½·D·[c > 1]
+/// TPOT         = D + (1 − σ·φ)·(c − 1)·g·L_in / (L_out − 1)
 /// e2e          = TTFT + (L_out − 1)·TPOT
 /// </code>
+/// Without a budget (M null, "no cap") φ = 1 and the form is the seven-coefficient one.
 /// </summary>
 /// <remarks>
 /// <para>Why this form. A prefill is compute-bound, so its time grows linearly with the prompt tokens
@@ -32,15 +35,28 @@ namespace Flare.Routing.Profiles;
 /// saturates), hence σ, a steep logistic in R centred on R = 1 (prefill utilisation 1). The exponent 8 is its
 /// steepness, fixed rather than fitted (there is no column to store it); it was chosen on measured emulator runs
 /// (docs/benchmarks.md, "Profiling"). e2e depends on σ only through the half decode step.</para>
+/// <para>The prefill token budget. A server caps the prompt tokens it prefills in one step (vLLM's
+/// <c>max_num_batched_tokens</c>, 8192 by default without chunked prefill), so in lock-step the c requests are prefilled
+/// in ⌈c/n⌉ batches of n = ⌊M/L_in⌋ prompts (at least one: a prompt longer than the budget goes alone). A request's
+/// first token comes when its own batch is done: on average it waits for (⌈c/n⌉ + 1)/2 batches, i.e. that many times n
+/// prompts less its own, which is the share φ of the c − 1 others. The rest of the others' prefills run after its first
+/// token, during its decode, so they move to TPOT; e2e is unchanged (work conservation). Without this, 16 requests of
+/// 2,048 tokens were predicted to wait for all 15 other prompts, where the emulator (budget 8,192) prefills them four at a
+/// time (docs/benchmarks.md, "Profiling"). The budget is not linear in anything; <see cref="ProfileFitter"/> finds it by
+/// a search. Null means no cap (φ = 1): fits stored before the budget existed read exactly as they did.</para>
 /// <para>For a given σ every term is linear in the seven coefficients, so <see cref="ProfileFitter"/> fits them by
 /// non-negative least squares and recomputes σ from the fit (alternating); the coefficients are physical times and
-/// must not be negative. Curves are non-decreasing in input tokens and context; in load they are non-decreasing
-/// except that TPOT may drop where the regime switches (the others' prompts move from TPOT into TTFT), as measured.
+/// must not be negative. Curves are non-decreasing in input tokens and context, except that under a prefill budget TTFT
+/// steps down where one prompt fewer fits a step (L_in just above M/n: the batches are smaller, so fewer prompts are
+/// waited for); in load they are non-decreasing except that TPOT may drop where the regime switches (the others'
+/// prompts move from TPOT into TTFT), as measured.
 /// R divides by the decode time, so a request with one output token (no decode phase) has σ = 1.</para>
 /// <para>History: until 2026-11-22 the form was <c>TTFT = a + b·L_in + g·L_in·(c − 1) + h·(c − 1)</c>,
 /// <c>TPOT = d + e·c + f·c·ctx</c>, which cannot express that TTFT under load depends on the output length (docs/
 /// profile-fits.md). The coefficient columns are the same; g is now split between TTFT and TPOT by σ, and TTFT gains
 /// the half decode step, so a fit stored before then reads differently: re-fit its run.</para>
+/// <para>The prefill token budget (<c>M</c>) was added later the same day as a nullable column; a fit stored without it has
+/// M null, φ = 1, and reads as the seven-coefficient form it was fitted with.</para>
 /// </remarks>
 /// <param name="TtftBaseMs"><c>a</c>: fixed cost of a prefill alone (scheduling, one forward pass), ms.</param>
 /// <param name="TtftPerInputTokenMs"><c>b</c>: prefill time per prompt token, ms/token.</param>
@@ -50,6 +66,8 @@ namespace Flare.Routing.Profiles;
 /// <param name="TpotBaseMs"><c>d</c>: fixed decode step time, ms.</param>
 /// <param name="TpotPerRequestMs"><c>e</c>: decode step time per running request, ms.</param>
 /// <param name="TpotPerContextTokenMs"><c>f</c>: decode step time per context token held by a running request, ms/token.</param>
+/// <param name="TtftPrefillTokensPerStep"><c>M</c>: the most prompt tokens the server prefills in one step, tokens; null (the
+/// default) for no cap. Not one of the linear coefficients of <see cref="ToArray"/>.</param>
 public sealed record LatencyModel(
     double TtftBaseMs,
     double TtftPerInputTokenMs,
@@ -57,9 +75,10 @@ public sealed record LatencyModel(
     double TtftPerQueuedRequestMs,
     double TpotBaseMs,
     double TpotPerRequestMs,
-    double TpotPerContextTokenMs)
+    double TpotPerContextTokenMs,
+    double? TtftPrefillTokensPerStep = null)
 {
-    /// <summary>Number of coefficients, in the order of <see cref="ToArray"/>.</summary>
+    /// <summary>Number of linear coefficients, in the order of <see cref="ToArray"/> (the prefill token budget is not one).</summary>
     public const int ParameterCount = 7;
 
     /// <summary>Steepness of σ around R = 1 (see the class remarks). Fixed, not fitted.</summary>
@@ -90,15 +109,46 @@ public sealed record LatencyModel(
     {
         var others = Math.Max(1, concurrency) - 1;
         var residual = others > 0 ? 0.5 * (1 - share) * DecodeStepMs(inputTokens, outputTokens, concurrency) : 0;
-        return TtftBaseMs + TtftPerInputTokenMs * inputTokens + share * others * TtftPerQueuedInputTokenMs * inputTokens
+        var waited = share * BatchWaitShare(TtftPrefillTokensPerStep, inputTokens, concurrency);
+        return TtftBaseMs + TtftPerInputTokenMs * inputTokens + waited * others * TtftPerQueuedInputTokenMs * inputTokens
             + TtftPerQueuedRequestMs * others + residual;
     }
 
     private double TpotMs(int inputTokens, int outputTokens, double concurrency, double share)
     {
         var others = Math.Max(1, concurrency) - 1;
-        var spread = outputTokens > 1 ? (1 - share) * others * TtftPerQueuedInputTokenMs * inputTokens / (outputTokens - 1) : 0;
+        var waited = share * BatchWaitShare(TtftPrefillTokensPerStep, inputTokens, concurrency);
+        var spread = outputTokens > 1 ? (1 - waited) * others * TtftPerQueuedInputTokenMs * inputTokens / (outputTokens - 1) : 0;
         return DecodeStepMs(inputTokens, outputTokens, concurrency) + spread;
+    }
+
+    /// <summary>
+    /// φ: the share of the c − 1 other prompts a request waits for when all c are prefilled in lock-step under a budget
+    /// of <paramref name="prefillTokensPerStep"/> prompt tokens per step (class remarks): n = max(1, ⌊M/L_in⌋) prompts a
+    /// step in k = ⌈c/n⌉ batches, the last of r = c − (k − 1)·n; a request in batch j waits for the j·n − 1 prompts
+    /// batched with and before it (c − 1 in the last), so φ = [n²·k(k − 1)/2 − n·(k − 1) + r·(c − 1)] / (c·(c − 1)).
+    /// With full batches that is ((k + 1)/2·n − 1)/(c − 1). 1 without a budget or when one batch holds all c.
+    /// </summary>
+    public static double BatchWaitShare(double? prefillTokensPerStep, int inputTokens, double concurrency)
+    {
+        var others = concurrency - 1;
+        if (prefillTokensPerStep is not { } budget || others <= 0)
+        {
+            return 1;
+        }
+
+        var perStep = Math.Max(1, Math.Floor(budget / Math.Max(1, inputTokens)));
+        if (perStep >= concurrency)
+        {
+            return 1;
+        }
+
+        // Batches 1 … k − 1 hold n prompts each, the last r = c − (k − 1)·n; a request in batch j < k waits for j·n − 1
+        // others, one in the last batch for all c − 1. The mean over the c requests, as a share of the c − 1 others:
+        var batches = Math.Ceiling(concurrency / perStep);
+        var last = concurrency - (batches - 1) * perStep;
+        var waited = (perStep * perStep * (batches - 1) * batches / 2 - perStep * (batches - 1) + last * others) / concurrency;
+        return Math.Clamp(waited / others, 0, 1);
     }
 
     /// <summary>Duration of one decode step of <paramref name="concurrency"/> sequences of these lengths, ms: d + e·c + f·c·ctx.</summary>
@@ -186,15 +236,15 @@ public sealed record LatencyModel(
         return best;
     }
 
-    /// <summary>The coefficients in declaration order (a, b, g, h, d, e, f).</summary>
+    /// <summary>The linear coefficients in declaration order (a, b, g, h, d, e, f); not the prefill token budget.</summary>
     public double[] ToArray() =>
     [
         TtftBaseMs, TtftPerInputTokenMs, TtftPerQueuedInputTokenMs, TtftPerQueuedRequestMs,
         TpotBaseMs, TpotPerRequestMs, TpotPerContextTokenMs,
     ];
 
-    /// <summary>The inverse of <see cref="ToArray"/>.</summary>
-    public static LatencyModel FromArray(IReadOnlyList<double> p)
+    /// <summary>The inverse of <see cref="ToArray"/>, with the prefill token budget given apart (null: no cap).</summary>
+    public static LatencyModel FromArray(IReadOnlyList<double> p, double? prefillTokensPerStep = null)
     {
         ArgumentNullException.ThrowIfNull(p);
         if (p.Count != ParameterCount)
@@ -202,34 +252,35 @@ public sealed record LatencyModel(
             throw new ArgumentException($"Expected {ParameterCount} coefficients, got {p.Count}.", nameof(p));
         }
 
-        return new LatencyModel(p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
+        return new LatencyModel(p[0], p[1], p[2], p[3], p[4], p[5], p[6], prefillTokensPerStep);
     }
 
-    // Features of each curve for a given σ (share), in ToArray's order: the curve is their dot product with the
-    // coefficients, linear once σ is fixed, which is how the fitter regresses observations on them.
-    internal static double[] TtftFeatures(int inputTokens, int outputTokens, double concurrency, double share)
+    // Features of each curve for a given σ (share) and φ (batchShare, BatchWaitShare), in ToArray's order: the curve is
+    // their dot product with the coefficients, linear once σ and φ are fixed, which is how the fitter regresses
+    // observations on them.
+    internal static double[] TtftFeatures(int inputTokens, int outputTokens, double concurrency, double share, double batchShare = 1)
     {
         var c = Math.Max(1, concurrency);
         var others = c - 1;
         var ctx = MeanContextTokens(inputTokens, outputTokens);
         // Half a decode step in progress when the server is busy (the mean residual of a step a request arrives in).
         var residual = others > 0 ? 0.5 * (1 - share) : 0;
-        return [1, inputTokens, share * others * inputTokens, others, residual, residual * c, residual * c * ctx];
+        return [1, inputTokens, share * batchShare * others * inputTokens, others, residual, residual * c, residual * c * ctx];
     }
 
-    internal static double[] TpotFeatures(int inputTokens, int outputTokens, double concurrency, double share)
+    internal static double[] TpotFeatures(int inputTokens, int outputTokens, double concurrency, double share, double batchShare = 1)
     {
         var c = Math.Max(1, concurrency);
         var others = c - 1;
         var ctx = MeanContextTokens(inputTokens, outputTokens);
-        var spread = outputTokens > 1 ? (1 - share) * others / (outputTokens - 1) : 0;
+        var spread = outputTokens > 1 ? (1 - share * batchShare) * others / (outputTokens - 1) : 0;
         return [0, 0, spread * inputTokens, 0, 1, c, c * ctx];
     }
 
-    internal static double[] E2eFeatures(int inputTokens, int outputTokens, double concurrency, double share)
+    internal static double[] E2eFeatures(int inputTokens, int outputTokens, double concurrency, double share, double batchShare = 1)
     {
-        var ttft = TtftFeatures(inputTokens, outputTokens, concurrency, share);
-        var tpot = TpotFeatures(inputTokens, outputTokens, concurrency, share);
+        var ttft = TtftFeatures(inputTokens, outputTokens, concurrency, share, batchShare);
+        var tpot = TpotFeatures(inputTokens, outputTokens, concurrency, share, batchShare);
         var steps = Math.Max(0, outputTokens - 1);
         for (var j = 0; j < ttft.Length; j++)
         {

@@ -17,7 +17,8 @@ public sealed record ProfileFitOptions
     public double PoorFitMape { get; init; } = 0.15;
 
     /// <summary>A curve with fewer observations than this is <see cref="FitVerdict.NotValidated"/> even when a
-    /// cross-validated MAPE could be computed (default 5): a few points say little about a 7-coefficient model.</summary>
+    /// cross-validated MAPE could be computed (default 5): a few points say little about an 8-parameter model. Fewer
+    /// samples under load (c &gt; 1) with a TTFT or TPOT than this and the fit looks for no prefill token budget.</summary>
     public int MinObservations { get; init; } = 5;
 
     /// <summary>The defaults above.</summary>
@@ -112,6 +113,11 @@ public sealed record ProfileFitResult
 /// equation is divided by its observed value, so the fit minimizes squared <i>relative</i> error: it matches
 /// the MAPE it is judged by and keeps a 20 s e2e from drowning a 30 ms TPOT. Coefficients are found by
 /// non-negative least squares (Lawson–Hanson, Householder QR).</para>
+/// <para>The prefill token budget (<see cref="LatencyModel.TtftPrefillTokensPerStep"/>) is not linear in anything: it is
+/// found by an exhaustive search over the budgets at which it changes a prediction (n·L_in), each fitted as above, and
+/// kept only when it lowers the error by more than the Bayesian information criterion asks of one more parameter;
+/// otherwise, and always when fewer than <see cref="ProfileFitOptions.MinObservations"/> samples under load measured TTFT
+/// or TPOT, the fit has no cap (the seven-coefficient form).</para>
 /// <para>Cross-validation: samples are shuffled with <see cref="ProfileFitOptions.FoldSeed"/> and dealt into
 /// <see cref="ProfileFitOptions.Folds"/> folds in turn; each fold is predicted by the fit on the others.
 /// Shuffling first keeps a sweep's recording order (length-major, say) from turning a fold into one whole
@@ -142,7 +148,7 @@ public static class ProfileFitter
                 : $"None of the {samples.Count} samples is a successful request with a measured latency.");
         }
 
-        var model = Solve(used);
+        var model = Solve(used, options.MinObservations);
 
         // Cross-validated predictions, per curve: (observed, predicted) for every held-out observation.
         var held = new Dictionary<Curve, List<(double Observed, double Predicted)>>
@@ -156,7 +162,7 @@ public static class ProfileFitter
             for (var k = 0; k < options.Folds; k++)
             {
                 var training = used.Where((_, i) => fold[i] != k).ToList();
-                var foldModel = Solve(training);
+                var foldModel = Solve(training, options.MinObservations);
                 for (var i = 0; i < used.Count; i++)
                 {
                     if (fold[i] != k)
@@ -219,31 +225,131 @@ public static class ProfileFitter
     /// <summary>Rounds of the alternating fit: σ from the previous coefficients, then the coefficients by NNLS given σ.</summary>
     internal const int Alternations = 30;
 
-    // Alternating least squares: the curves are linear in the coefficients once σ (LatencyModel.PrefillShare) is fixed,
-    // and σ follows from the coefficients. The first round takes σ = 0 (the unsaturated form); each next round takes σ
-    // from the last fit. It stops early when the coefficients no longer move.
-    private static LatencyModel Solve(IReadOnlyList<ProfileSample> samples)
+    /// <summary>Most prefill token budgets tried (<see cref="BudgetCandidates"/>); more breakpoints are thinned on a log scale.</summary>
+    internal const int MaxBudgetCandidates = 48;
+
+    /// <summary>Budgets fitted in full after the one-round screen (<see cref="Solve"/>).</summary>
+    internal const int ShortlistedBudgets = 4;
+
+    // The fit, with the prefill token budget M (LatencyModel.TtftPrefillTokensPerStep) found by a 1-D search:
+    // M enters only through φ = BatchWaitShare(M, L_in, c), which depends on M only through n = ⌊M/L_in⌋ and only while
+    // n < c. So over the samples the fit is piecewise constant in M, changing only at the breakpoints n·L_in: trying each
+    // breakpoint (the lower end of its interval, the smallest budget that behaves so: 4·2048 = 8192) is an exhaustive
+    // search, not a sampled one (up to MaxBudgetCandidates breakpoints; a grid with more is thinned), and needs no
+    // starting guess, unlike a gradient step in a parameter the residual is flat in almost everywhere. Candidates are
+    // screened (below), the best ShortlistedBudgets fitted by the same alternating least squares as no cap, started from
+    // the no-cap fit's σ; the least squared relative error wins, ties to the larger budget. A cap must earn its
+    // place by the Bayesian information criterion, N·ln(SS_cap/SS_none) + ln N < 0 over the N equations (one more
+    // parameter): without that a grid that never reaches the server's budget would still pick whichever breakpoint fits
+    // its noise. φ moves prefill work between TTFT and TPOT and leaves e2e alone, so only samples that measured TTFT or
+    // TPOT make candidates; data with e2e alone (LLM-Inference-Bench without its TTFT file) is fitted without a cap, and
+    // so is data with fewer than minObservations such samples under load (LLM-Inference-Bench's one TTFT per
+    // configuration would otherwise pick whichever budget fits that one point exactly).
+    private static LatencyModel Solve(IReadOnlyList<ProfileSample> samples, int minObservations)
     {
-        LatencyModel? model = null;
-        for (var round = 0; round < Alternations; round++)
+        var uncapped = SolveGivenBudget(samples, null, null, Alternations);
+        if (samples.Count(s => s.Concurrency > 1 && Observations(s).Any(o => o.Curve != Curve.E2e)) < Math.Max(1, minObservations))
+        {
+            return uncapped;
+        }
+
+        var equations = samples.Sum(s => Observations(s).Count());
+        var uncappedError = SquaredRelativeError(uncapped, samples);
+
+        // Screen every candidate with one least-squares round at the no-cap fit's σ, then run the full alternation on the
+        // best few: σ depends on the prefill and decode coefficients, which a budget hardly moves (it only shifts the
+        // others' prompt work between TTFT and TPOT), so the screen ranks candidates as the full fits do at a fraction of
+        // the cost.
+        var shortlist = BudgetCandidates(samples)
+            .Select(budget => (Budget: budget, Error: SquaredRelativeError(SolveGivenBudget(samples, budget, uncapped, 1), samples)))
+            .OrderBy(c => c.Error).ThenByDescending(c => c.Budget).Take(ShortlistedBudgets).Select(c => c.Budget)
+            .Order();
+        LatencyModel? best = null;
+        var bestError = double.PositiveInfinity;
+        foreach (var budget in shortlist)
+        {
+            var candidate = SolveGivenBudget(samples, budget, uncapped, Alternations);
+            var error = SquaredRelativeError(candidate, samples);
+            if (error <= bestError)
+            {
+                (best, bestError) = (candidate, error);
+            }
+        }
+
+        return best is not null && bestError < uncappedError
+            && equations * Math.Log(bestError / uncappedError) + Math.Log(equations) < 0 ? best : uncapped;
+    }
+
+    /// <summary>
+    /// Budgets at which φ changes for some sample that measured TTFT or TPOT: n·L_in for n = 1 … ⌈c⌉ − 1, ascending and
+    /// distinct, at most <see cref="MaxBudgetCandidates"/> (thinned evenly in log M when there are more).
+    /// </summary>
+    internal static IReadOnlyList<double> BudgetCandidates(IReadOnlyList<ProfileSample> samples)
+    {
+        var breakpoints = new SortedSet<double>();
+        foreach (var s in samples.Where(s => s.Concurrency > 1 && s.InputTokens > 0
+                     && Observations(s).Any(o => o.Curve != Curve.E2e)))
+        {
+            for (var n = 1; n < s.Concurrency; n++)
+            {
+                breakpoints.Add((double)n * s.InputTokens);
+            }
+        }
+
+        var all = breakpoints.ToList();
+        if (all.Count <= MaxBudgetCandidates)
+        {
+            return all;
+        }
+
+        var (low, high) = (Math.Log(all[0]), Math.Log(all[^1]));
+        return Enumerable.Range(0, MaxBudgetCandidates)
+            .Select(k => all[Nearest(all, Math.Exp(low + (high - low) * k / (MaxBudgetCandidates - 1)))])
+            .Distinct().ToList();
+
+        static int Nearest(List<double> sorted, double value)
+        {
+            var i = sorted.BinarySearch(value);
+            if (i >= 0)
+            {
+                return i;
+            }
+
+            i = ~i;
+            return i == 0 ? 0 : i == sorted.Count ? sorted.Count - 1
+                : value - sorted[i - 1] <= sorted[i] - value ? i - 1 : i;
+        }
+    }
+
+    // Alternating least squares for a fixed budget: the curves are linear in the coefficients once σ
+    // (LatencyModel.PrefillShare) and φ (LatencyModel.BatchWaitShare, fixed by the budget) are, and σ follows from the
+    // coefficients. The first round takes σ from start, or σ = 0 (the unsaturated form) without one; each next round takes
+    // σ from the last fit. It stops early when the coefficients no longer move.
+    private static LatencyModel SolveGivenBudget(IReadOnlyList<ProfileSample> samples, double? budget, LatencyModel? start, int rounds)
+    {
+        var model = start;
+        var moved = false;
+        for (var round = 0; round < rounds; round++)
         {
             var rows = new List<double[]>();
             var targets = new List<double>();
             foreach (var s in samples)
             {
                 var share = model?.PrefillShare(s.InputTokens, s.OutputTokens, s.Concurrency) ?? 0;
+                var batchShare = LatencyModel.BatchWaitShare(budget, s.InputTokens, s.Concurrency);
                 foreach (var (curve, observed) in Observations(s))
                 {
-                    var features = Features(curve, s, share);
+                    var features = Features(curve, s, share, batchShare);
                     // Relative error: divide the equation by the observation (target 1).
                     rows.Add(features.Select(x => x / observed).ToArray());
                     targets.Add(1);
                 }
             }
 
-            var next = LatencyModel.FromArray(NonNegativeLeastSquares.Solve(rows, targets));
-            var settled = model is not null && next.ToArray().Zip(model.ToArray()).All(p => Math.Abs(p.First - p.Second) <= 1e-9 * Math.Max(1, Math.Abs(p.Second)));
+            var next = LatencyModel.FromArray(NonNegativeLeastSquares.Solve(rows, targets), budget);
+            var settled = moved && model is not null && next.ToArray().Zip(model.ToArray()).All(p => Math.Abs(p.First - p.Second) <= 1e-9 * Math.Max(1, Math.Abs(p.Second)));
             model = next;
+            moved = true;
             if (settled)
             {
                 break;
@@ -251,6 +357,21 @@ public static class ProfileFitter
         }
 
         return model!;
+    }
+
+    private static double SquaredRelativeError(LatencyModel model, IReadOnlyList<ProfileSample> samples)
+    {
+        var sum = 0.0;
+        foreach (var s in samples)
+        {
+            foreach (var (curve, observed) in Observations(s))
+            {
+                var relative = Predict(model, curve, s) / observed - 1;
+                sum += relative * relative;
+            }
+        }
+
+        return sum;
     }
 
     private static IEnumerable<(Curve Curve, double Value)> Observations(ProfileSample s)
@@ -273,11 +394,11 @@ public static class ProfileFitter
 
     private static bool Usable(double ms) => double.IsFinite(ms) && ms > 0;
 
-    private static double[] Features(Curve curve, ProfileSample s, double share) => curve switch
+    private static double[] Features(Curve curve, ProfileSample s, double share, double batchShare) => curve switch
     {
-        Curve.Ttft => LatencyModel.TtftFeatures(s.InputTokens, s.OutputTokens, s.Concurrency, share),
-        Curve.Tpot => LatencyModel.TpotFeatures(s.InputTokens, s.OutputTokens, s.Concurrency, share),
-        _ => LatencyModel.E2eFeatures(s.InputTokens, s.OutputTokens, s.Concurrency, share),
+        Curve.Ttft => LatencyModel.TtftFeatures(s.InputTokens, s.OutputTokens, s.Concurrency, share, batchShare),
+        Curve.Tpot => LatencyModel.TpotFeatures(s.InputTokens, s.OutputTokens, s.Concurrency, share, batchShare),
+        _ => LatencyModel.E2eFeatures(s.InputTokens, s.OutputTokens, s.Concurrency, share, batchShare),
     };
 
     private static double Predict(LatencyModel model, Curve curve, ProfileSample s) => curve switch

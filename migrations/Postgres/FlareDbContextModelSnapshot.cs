@@ -538,6 +538,9 @@ namespace Flare.Data.Migrations.Postgres
                     b.Property<double>("TtftPerQueuedRequestMs")
                         .HasColumnType("double precision");
 
+                    b.Property<double?>("TtftPrefillTokensPerStep")
+                        .HasColumnType("double precision");
+
                     b.Property<int>("Version")
                         .HasColumnType("integer");
 

@@ -515,6 +515,9 @@ namespace Flare.Data.Migrations.Sqlite
                     b.Property<double>("TtftPerQueuedRequestMs")
                         .HasColumnType("REAL");
 
+                    b.Property<double?>("TtftPrefillTokensPerStep")
+                        .HasColumnType("REAL");
+
                     b.Property<int>("Version")
                         .HasColumnType("INTEGER");
 

@@ -103,4 +103,26 @@ public sealed class ProfilingStoreTests
         Assert.True((await store.ActivateFitAsync(v1.Id)).IsOk);
         Assert.Equal(1, Assert.Single(await store.ListActiveFitsAsync()).Version);
     }
+
+    [Fact]
+    public async Task SaveFit_WithAndWithoutPrefillBudget_ReadsBackTheSameModel()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var store = db.Services.GetRequiredService<ProfilingStore>();
+        var (_, _, deployment) = await Samples.FleetAsync(db.Store);
+        var good = new CurveFitQuality(30, 0.99, 0.02, 0.03, FitVerdict.Good, null);
+        var uncapped = new LatencyModel(20, 0.05, 0.001, 1, 8, 0.1, 0.0001);
+        var capped = uncapped with { TtftPrefillTokensPerStep = 8192 };
+        ProfileFitView Fit(LatencyModel model) => new(0, deployment.Id, 0, null, true, default,
+            new ProfileFit(model, good, good, good, 30, 2, 16), 512, 128, 10, 1280, 0.0001, "test");
+
+        await store.SaveFitAsync(Fit(uncapped));
+        await store.SaveFitAsync(Fit(capped));
+
+        var fits = await store.ListFitsAsync(deployment.Id);
+        // A seven-coefficient fit (the column null, as every fit stored before it existed) reads back without a cap.
+        Assert.Equal(uncapped, fits.Single(f => f.Version == 1).Fit.Model);
+        Assert.Null(fits.Single(f => f.Version == 1).Fit.Model.TtftPrefillTokensPerStep);
+        Assert.Equal(capped, fits.Single(f => f.Version == 2).Fit.Model);
+    }
 }

@@ -11,8 +11,10 @@ public sealed class ProfileFitterTests
 
     /// <summary>Samples of <see cref="Truth"/> on a grid, each latency with independent multiplicative noise
     /// (normal, sd <paramref name="noise"/>); e2e is assembled from the noisy TTFT and TPOT as a stream would be.</summary>
-    internal static List<ProfileSample> Synthetic(int seed, double noise, int[] inputs, int[] outputs, int[] concurrencies, int repeats)
+    internal static List<ProfileSample> Synthetic(int seed, double noise, int[] inputs, int[] outputs, int[] concurrencies, int repeats,
+        LatencyModel? truth = null)
     {
+        truth ??= Truth;
         var random = new Random(seed);
         double Noisy(double value) => value * Math.Max(0.5, 1 + noise * Gaussian(random));
         var samples = new List<ProfileSample>();
@@ -24,8 +26,8 @@ public sealed class ProfileFitterTests
                 {
                     for (var r = 0; r < repeats; r++)
                     {
-                        var ttft = Noisy(Truth.TtftMs(input, output, c));
-                        var tpot = Noisy(Truth.TpotMs(input, output, c));
+                        var ttft = Noisy(truth.TtftMs(input, output, c));
+                        var tpot = Noisy(truth.TpotMs(input, output, c));
                         samples.Add(new ProfileSample(input, output, c, ttft, tpot, ttft + (output - 1) * tpot));
                     }
                 }
@@ -94,6 +96,78 @@ public sealed class ProfileFitterTests
         Assert.Equal(1, fit.E2e.RSquared!.Value, 1e-9);
     }
 
+    // The default sweep grid's shape (ProfileSweepSettings), where 16 prompts of 2048 tokens overrun an 8192-token budget.
+    private static readonly int[] GridInputs = [128, 512, 2048];
+    private static readonly int[] GridOutputs = [16, 128, 384];
+    private static readonly int[] GridLoads = [1, 4, 16];
+
+    [Fact]
+    public void Fit_NoiselessSamplesUnderABudget_FindsTheBudgetAndTheCoefficients()
+    {
+        var truth = Truth with { TtftPrefillTokensPerStep = 8192 };
+        var samples = Synthetic(seed: 1, noise: 0, GridInputs, GridOutputs, GridLoads, repeats: 1, truth);
+
+        var fit = ProfileFitter.Fit(samples).Fit!;
+
+        // Every budget in [8192, 10240) batches this grid alike (n = 4 prompts of 2048); the search reports the lower end.
+        Assert.Equal(8192, fit.Model.TtftPrefillTokensPerStep);
+        var (expected, actual) = (truth.ToArray(), fit.Model.ToArray());
+        for (var j = 0; j < expected.Length; j++)
+        {
+            Assert.Equal(expected[j], actual[j], expected[j] * 1e-6);
+        }
+    }
+
+    [Fact]
+    public void Fit_NoisySamplesUnderABudget_BeatsTheUncappedFormOnHeldOutTtft()
+    {
+        var truth = Truth with { TtftPrefillTokensPerStep = 8192 };
+        var samples = Synthetic(seed: 5, noise: 0.03, GridInputs, GridOutputs, GridLoads, repeats: 3, truth);
+
+        var fit = ProfileFitter.Fit(samples).Fit!;
+
+        Assert.Equal(4, Math.Floor(fit.Model.TtftPrefillTokensPerStep!.Value / 2048));
+        // Without the budget the 2048-token prompts at c = 16 are predicted to wait for all 15 others instead of 9.
+        Assert.InRange(fit.Ttft.CrossValidatedMape!.Value, 0, 0.04);
+        Assert.InRange(fit.Tpot.CrossValidatedMape!.Value, 0, 0.04);
+        Assert.InRange(truth.TtftMs(2048, 16, 16) / fit.Model.TtftMs(2048, 16, 16), 0.95, 1.05);
+    }
+
+    [Fact]
+    public void Fit_GridNeverReachingTheBudget_NoCap()
+    {
+        // Truth has no budget, and noise must not buy one: the fit keeps the seven-coefficient form.
+        var samples = Synthetic(seed: 11, noise: 0.05, GridInputs, GridOutputs, GridLoads, repeats: 3);
+
+        var fit = ProfileFitter.Fit(samples).Fit!;
+
+        Assert.Null(fit.Model.TtftPrefillTokensPerStep);
+    }
+
+    [Fact]
+    public void Fit_FewTtftObservationsUnderLoad_NoCap()
+    {
+        // Two TTFTs under load (as LLM-Inference-Bench has one per configuration) cannot identify a budget, even where
+        // the truth has one.
+        var truth = Truth with { TtftPrefillTokensPerStep = 8192 };
+        var samples = Synthetic(seed: 1, noise: 0, GridInputs, GridOutputs, GridLoads, repeats: 1, truth);
+        var kept = samples.Where(s => s is { Concurrency: 16, InputTokens: 2048 }).Take(2).ToHashSet();
+        var sparse = samples.Select(s => s.Concurrency == 1 || kept.Contains(s) ? s : s with { TtftMs = null, TpotMs = null }).ToList();
+
+        Assert.Equal(8192, ProfileFitter.Fit(samples).Fit!.Model.TtftPrefillTokensPerStep);
+        Assert.Null(ProfileFitter.Fit(sparse).Fit!.Model.TtftPrefillTokensPerStep);
+    }
+
+    [Fact]
+    public void BudgetCandidates_DefaultGrid_TheBreakpointsBelowEachLoad()
+    {
+        var samples = Synthetic(seed: 1, noise: 0, [512, 2048], [16], [1, 4], repeats: 1);
+
+        // n·L_in for n < c = 4: 512, 1024, 1536 and 2048, 4096, 6144.
+        Assert.Equal(new double[] { 512, 1024, 1536, 2048, 4096, 6144 }, ProfileFitter.BudgetCandidates(samples));
+        Assert.Empty(ProfileFitter.BudgetCandidates(samples.Select(s => s with { TtftMs = null, TpotMs = null }).ToList()));
+    }
+
     [Fact]
     public void Fit_ErrorSamples_CountedButKeptOutOfTheCurves()
     {
@@ -131,6 +205,7 @@ public sealed class ProfileFitterTests
         var fit = ProfileFitter.Fit(samples).Fit!;
 
         Assert.Equal(FitVerdict.Good, fit.E2e.Verdict);
+        Assert.Null(fit.Model.TtftPrefillTokensPerStep); // a budget only moves work between TTFT and TPOT: e2e cannot tell it
         Assert.Equal(FitVerdict.NotValidated, fit.Ttft.Verdict);
         Assert.Equal(FitVerdict.NotValidated, fit.Tpot.Verdict);
         Assert.True(fit.Ttft.IsFlagged);

@@ -1,0 +1,28 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Flare.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class PrefillTokenBudget : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<double>(
+                name: "TtftPrefillTokensPerStep",
+                table: "ProfileFits",
+                type: "double precision",
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "TtftPrefillTokensPerStep",
+                table: "ProfileFits");
+        }
+    }
+}
