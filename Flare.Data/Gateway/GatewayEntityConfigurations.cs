@@ -28,6 +28,8 @@ internal sealed class RequestLogConfiguration : IEntityTypeConfiguration<Request
         b.Property(x => x.ErrorType).HasMaxLength(60);
         b.HasIndex(x => x.TimestampUtc);
         b.HasIndex(x => x.RequestId);
+        // A plan's observed metrics read its newest rows: found by plan, newest first, without scanning the others.
+        b.HasIndex(x => new { x.PlanVersion, x.Id });
         b.Ignore(x => x.Decision);
     }
 }

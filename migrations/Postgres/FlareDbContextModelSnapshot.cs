@@ -151,6 +151,8 @@ namespace Flare.Data.Migrations.Postgres
 
                     b.HasIndex("TimestampUtc");
 
+                    b.HasIndex("PlanVersion", "Id");
+
                     b.ToTable("RequestLog", (string)null);
                 });
 

@@ -142,6 +142,8 @@ namespace Flare.Data.Migrations.Sqlite
 
                     b.HasIndex("TimestampUtc");
 
+                    b.HasIndex("PlanVersion", "Id");
+
                     b.ToTable("RequestLog", (string)null);
                 });
 
