@@ -152,10 +152,11 @@ public sealed class MultiHostTests
         using (dirB)
         {
             await a.AddDeploymentAsync("weak", "weak@emu", pricePerMTokUsd: 0.1);
-            // One request is estimated at about (10 + 4) tokens × $0.10 per million; the budget pays for 200 of them.
+            // One request is estimated at about (10 + 4) tokens × $0.10 per million; the budget pays for 1,500 of them, several
+            // seconds of both hosts' traffic, so that the exchange interval is short beside the budget's life, as in use.
             var probe = await a.Client.PostAsJsonAsync("/v1/chat/completions", Chat(), Ct);
             var perRequest = JsonDocument.Parse(await probe.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32() * 0.1e-6;
-            const int affordable = 200;
+            const int affordable = 1500;
             var port = await PlanRoutingTests.ReadyPlanAsync(a, "port", new { budgetUsd = affordable * perRequest, budgetPeriodMinutes = 30, onExhausted = "Drop" });
             await PlanRoutingTests.ActivateAsync(a, port);
             Assert.Equal(port, await PlanServedByAsync(clientB, port, dropIsServed: true));
@@ -200,6 +201,8 @@ public sealed class MultiHostTests
                 $"PORT budget shared by 2 hosts: served {served[0].Count} + {served[1].Count} (+{before} before) of an affordable {affordable}; bound {bound} (stale ≤ {stale.TotalMilliseconds:0} ms)");
             Assert.True(total >= affordable - 2, $"only {total} of an affordable {affordable} were served");
             Assert.True(total <= affordable + bound, $"{total} served: over the budget's {affordable} by more than the bound {bound} (stale ≤ {stale.TotalMilliseconds:0} ms)");
+            // Each host alone would have admitted the whole budget: together they stayed far from twice it.
+            Assert.True(total <= 1.5 * affordable, $"{total} served of an affordable {affordable}: the hosts did not share the budget");
             Assert.True(served[0].Count > 0 && served[1].Count > 0, "both hosts served some");
         }
     }
