@@ -31,109 +31,126 @@ public sealed class MultiHostTests
 
     private static void History(IServiceCollection services) => services.AddSingleton<IHistoryEstimatorSource>(new PlanRoutingTests.TestHistory());
 
-    /// <summary>Host A (with the emulated backends) and host B, both on <paramref name="db"/>.</summary>
-    private static async Task<(GatewayFixture A, FlareServer B, HttpClient ClientB, TempDirectory DirB)> StartTwoAsync(PostgresTestDatabase db)
+    /// <summary>Host A (with the emulated backends) and host B, both on one database, stopped together.</summary>
+    private sealed class TwoHosts : IAsyncDisposable
     {
-        var a = await GatewayFixture.StartAsync(History, db.FlareArgs);
-        var dirB = new TempDirectory();
-        var b = new FlareServer(dirB.Path, demo: false, [$"--Flare:BootstrapApiKey={GatewayFixture.ClientKey}", "--Flare:Gateway:ProbeIntervalSeconds=0.2", .. db.FlareArgs])
+        private readonly TempDirectory _dirB = new();
+
+        public GatewayFixture A { get; private set; } = null!;
+
+        public FlareServer B { get; private set; } = null!;
+
+        /// <summary>Host B's client, with the /v1 key (and the admin token on /api).</summary>
+        public HttpClient ClientB { get; private set; } = null!;
+
+        public static async Task<TwoHosts> StartAsync(PostgresTestDatabase db)
         {
-            ConfigureServices = History,
-        };
-        await b.StartAsync(Ct);
-        var clientB = b.CreateClient();
-        clientB.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayFixture.ClientKey);
-        return (a, b, clientB, dirB);
+            var hosts = new TwoHosts { A = await GatewayFixture.StartAsync(History, db.FlareArgs) };
+            hosts.B = new FlareServer(hosts._dirB.Path, demo: false, [$"--Flare:BootstrapApiKey={GatewayFixture.ClientKey}", "--Flare:Gateway:ProbeIntervalSeconds=0.2", .. db.FlareArgs])
+            {
+                ConfigureServices = History,
+            };
+            await hosts.B.StartAsync(Ct);
+            hosts.ClientB = hosts.B.CreateClient();
+            hosts.ClientB.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayFixture.ClientKey);
+            return hosts;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            ClientB?.Dispose();
+            if (B is not null)
+            {
+                await B.DisposeAsync();
+            }
+
+            if (A is not null)
+            {
+                await A.DisposeAsync();
+            }
+
+            _dirB.Dispose();
+        }
     }
 
     [Fact]
     public async Task RegistryEditAndPlanAppliedOnHostA_ReachHostB_Within2Seconds()
     {
         await using var db = PostgresTestDatabase.Create();
-        var (a, b, clientB, dirB) = await StartTwoAsync(db);
-        await using (a)
-        await using (b)
-        using (clientB)
-        using (dirB)
+        await using var hosts = await TwoHosts.StartAsync(db);
+        var (a, b, clientB) = (hosts.A, hosts.B, hosts.ClientB);
+        // A registry edit on A reaches B's routing snapshot.
+        var watch = Stopwatch.StartNew();
+        await a.AddDeploymentAsync("strong", "strong@emu", pricePerMTokUsd: 10);
+        var weak = await a.AddDeploymentAsync("weak", "weak@emu", pricePerMTokUsd: 0.1);
+        var routingB = b.Services.GetRequiredService<RoutingState>();
+        while (!routingB.Snapshot.Deployments.Any(d => d.Id == weak.Id))
         {
-            // A registry edit on A reaches B's routing snapshot.
-            var watch = Stopwatch.StartNew();
-            await a.AddDeploymentAsync("strong", "strong@emu", pricePerMTokUsd: 10);
-            var weak = await a.AddDeploymentAsync("weak", "weak@emu", pricePerMTokUsd: 0.1);
-            var routingB = b.Services.GetRequiredService<RoutingState>();
-            while (!routingB.Snapshot.Deployments.Any(d => d.Id == weak.Id))
-            {
-                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), "host B did not see host A's new deployment within 2 s");
-                await Task.Delay(10, Ct);
-            }
-
-            var bestQuality = await PlanRoutingTests.ReadyPlanAsync(a, "best-quality");
-            var cheaper = await PlanRoutingTests.ReadyPlanAsync(a, "flare", new { qualityWeight = 1, costWeight = 10 });
-            await PlanRoutingTests.ActivateAsync(a, bestQuality);
-            Assert.Equal(bestQuality, await PlanServedByAsync(clientB, bestQuality));
-            Assert.Equal("strong@emu", await DeploymentServedByAsync(clientB));
-
-            // The switch: measured from A's answer to the activation to B's first request routed by the new plan.
-            watch.Restart();
-            await PlanRoutingTests.ActivateAsync(a, cheaper);
-            var propagated = watch.Elapsed;
-            Assert.Equal(cheaper, await PlanServedByAsync(clientB, cheaper));
-            var total = watch.Elapsed;
-            Assert.True(total < TimeSpan.FromSeconds(2), $"host B routed by the new plan {total.TotalMilliseconds:0} ms after host A applied it (activation answered after {propagated.TotalMilliseconds:0} ms)");
-            Assert.Equal("weak@emu", await DeploymentServedByAsync(clientB));
-            Record($"plan applied on host A → first request routed by it on host B: {total.TotalMilliseconds:0} ms (activation answered after {propagated.TotalMilliseconds:0} ms)");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), "host B did not see host A's new deployment within 2 s");
+            await Task.Delay(10, Ct);
         }
+
+        var bestQuality = await PlanRoutingTests.ReadyPlanAsync(a, "best-quality");
+        var cheaper = await PlanRoutingTests.ReadyPlanAsync(a, "flare", new { qualityWeight = 1, costWeight = 10 });
+        await PlanRoutingTests.ActivateAsync(a, bestQuality);
+        Assert.Equal(bestQuality, await PlanServedByAsync(clientB, bestQuality));
+        Assert.Equal("strong@emu", await DeploymentServedByAsync(clientB));
+
+        // The switch: measured from A's answer to the activation to B's first request routed by the new plan.
+        watch.Restart();
+        await PlanRoutingTests.ActivateAsync(a, cheaper);
+        var propagated = watch.Elapsed;
+        Assert.Equal(cheaper, await PlanServedByAsync(clientB, cheaper));
+        var total = watch.Elapsed;
+        Assert.True(total < TimeSpan.FromSeconds(2), $"host B routed by the new plan {total.TotalMilliseconds:0} ms after host A applied it (activation answered after {propagated.TotalMilliseconds:0} ms)");
+        Assert.Equal("weak@emu", await DeploymentServedByAsync(clientB));
+        Record($"plan applied on host A → first request routed by it on host B: {total.TotalMilliseconds:0} ms (activation answered after {propagated.TotalMilliseconds:0} ms)");
     }
 
     [Fact]
     public async Task ProfilingRunStartedOnHostA_RunsExactlyOnce_AndHostBSeesItFinish()
     {
         await using var db = PostgresTestDatabase.Create();
-        var (a, b, clientB, dirB) = await StartTwoAsync(db);
-        await using (a)
-        await using (b)
-        using (clientB)
-        using (dirB)
+        await using var hosts = await TwoHosts.StartAsync(db);
+        var (a, b, clientB) = (hosts.A, hosts.B, hosts.ClientB);
+        var deployment = await a.AddDeploymentAsync("llama-8b", "llama-8b@emu");
+        var backend = a.Fleet.Backends.Single();
+        var before = backend.RequestCount;
+
+        // Two grid cells, 4 measured requests each after one warm-up round: 4 + 1 at concurrency 1; at 2, a probe of the
+        // cycle time, 2 warm-ups, 4 measured and at most 2 fillers that keep the last measured ones at 2 in flight.
+        var created = await a.Client.PostAsJsonAsync($"/api/deployments/{deployment.Id}/profile/runs",
+            new { inputLengths = new[] { 64 }, outputLengths = new[] { 4 }, concurrency = new[] { 1, 2 }, requestsPerCell = 4, warmupRequests = 1 }, Ct);
+        Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        var runId = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetInt32();
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        JsonElement run;
+        while (true)
         {
-            var deployment = await a.AddDeploymentAsync("llama-8b", "llama-8b@emu");
-            var backend = a.Fleet.Backends.Single();
-            var before = backend.RequestCount;
-
-            // Two grid cells, 4 measured requests each after one warm-up round: 4 + 1 at concurrency 1; at 2, a probe of the
-            // cycle time, 2 warm-ups, 4 measured and at most 2 fillers that keep the last measured ones at 2 in flight.
-            var created = await a.Client.PostAsJsonAsync($"/api/deployments/{deployment.Id}/profile/runs",
-                new { inputLengths = new[] { 64 }, outputLengths = new[] { 4 }, concurrency = new[] { 1, 2 }, requestsPerCell = 4, warmupRequests = 1 }, Ct);
-            Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
-            var runId = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetInt32();
-
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            JsonElement run;
-            while (true)
+            run = JsonDocument.Parse(await b.CreateClient().GetStringAsync($"/api/profile-runs/{runId}", Ct)).RootElement;
+            if (run.GetProperty("status").GetString() is not ("Queued" or "Running"))
             {
-                run = JsonDocument.Parse(await b.CreateClient().GetStringAsync($"/api/profile-runs/{runId}", Ct)).RootElement;
-                if (run.GetProperty("status").GetString() is not ("Queued" or "Running"))
-                {
-                    break;
-                }
-
-                Assert.True(DateTime.UtcNow < deadline, $"the run did not finish within 60 s: {run}");
-                await Task.Delay(200, Ct);
+                break;
             }
 
-            Assert.Equal("Completed", run.GetProperty("status").GetString());
-            Assert.Equal(8, run.GetProperty("samplesRecorded").GetInt32());
-            Assert.Equal(2, run.GetProperty("cellsDone").GetInt32());
-            // One run sends 12 to 15 requests; the same run executed on both hosts would have sent at least 24.
-            Assert.InRange(backend.RequestCount - before, 12, 15);
-
-            // Both hosts' job servers were polling the one queue; one of them took the job.
-            await using var connection = new NpgsqlConnection(db.ConnectionString);
-            await connection.OpenAsync(Ct);
-            await using var servers = new NpgsqlCommand("SELECT count(*) FROM hangfire.server", connection);
-            Assert.Equal(2L, (long)(await servers.ExecuteScalarAsync(Ct))!);
-            await using var succeeded = new NpgsqlCommand("SELECT count(*) FROM hangfire.job WHERE statename = 'Succeeded'", connection);
-            Assert.Equal(1L, (long)(await succeeded.ExecuteScalarAsync(Ct))!);
+            Assert.True(DateTime.UtcNow < deadline, $"the run did not finish within 60 s: {run}");
+            await Task.Delay(200, Ct);
         }
+
+        Assert.Equal("Completed", run.GetProperty("status").GetString());
+        Assert.Equal(8, run.GetProperty("samplesRecorded").GetInt32());
+        Assert.Equal(2, run.GetProperty("cellsDone").GetInt32());
+        // One run sends 12 to 15 requests; the same run executed on both hosts would have sent at least 24.
+        Assert.InRange(backend.RequestCount - before, 12, 15);
+
+        // Both hosts' job servers were polling the one queue; one of them took the job.
+        await using var connection = new NpgsqlConnection(db.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var servers = new NpgsqlCommand("SELECT count(*) FROM hangfire.server", connection);
+        Assert.Equal(2L, (long)(await servers.ExecuteScalarAsync(Ct))!);
+        await using var succeeded = new NpgsqlCommand("SELECT count(*) FROM hangfire.job WHERE statename = 'Succeeded'", connection);
+        Assert.Equal(1L, (long)(await succeeded.ExecuteScalarAsync(Ct))!);
     }
 
     /// <summary>
@@ -145,66 +162,61 @@ public sealed class MultiHostTests
     public async Task PortBudgetSharedByBothHosts_IsNotExceededBeyondTheDocumentedBound()
     {
         await using var db = PostgresTestDatabase.Create();
-        var (a, b, clientB, dirB) = await StartTwoAsync(db);
-        await using (a)
-        await using (b)
-        using (clientB)
-        using (dirB)
+        await using var hosts = await TwoHosts.StartAsync(db);
+        var (a, b, clientB) = (hosts.A, hosts.B, hosts.ClientB);
+        await a.AddDeploymentAsync("weak", "weak@emu", pricePerMTokUsd: 0.1);
+        // One request is estimated at about (10 + 4) tokens × $0.10 per million; the budget pays for 1,500 of them, several
+        // seconds of both hosts' traffic, so that the exchange interval is short beside the budget's life, as in use.
+        var probe = await a.Client.PostAsJsonAsync("/v1/chat/completions", Chat(), Ct);
+        var perRequest = JsonDocument.Parse(await probe.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32() * 0.1e-6;
+        const int affordable = 1500;
+        var port = await PlanRoutingTests.ReadyPlanAsync(a, "port", new { budgetUsd = affordable * perRequest, budgetPeriodMinutes = 30, onExhausted = "Drop" });
+        await PlanRoutingTests.ActivateAsync(a, port);
+        Assert.Equal(port, await PlanServedByAsync(clientB, port, dropIsServed: true));
+        var before = await ServedCountAsync(db, port);
+
+        var served = new[] { new List<double>(), new List<double>() };
+        var watch = Stopwatch.StartNew();
+        async Task LoopAsync(HttpClient client, int host)
         {
-            await a.AddDeploymentAsync("weak", "weak@emu", pricePerMTokUsd: 0.1);
-            // One request is estimated at about (10 + 4) tokens × $0.10 per million; the budget pays for 1,500 of them, several
-            // seconds of both hosts' traffic, so that the exchange interval is short beside the budget's life, as in use.
-            var probe = await a.Client.PostAsJsonAsync("/v1/chat/completions", Chat(), Ct);
-            var perRequest = JsonDocument.Parse(await probe.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32() * 0.1e-6;
-            const int affordable = 1500;
-            var port = await PlanRoutingTests.ReadyPlanAsync(a, "port", new { budgetUsd = affordable * perRequest, budgetPeriodMinutes = 30, onExhausted = "Drop" });
-            await PlanRoutingTests.ActivateAsync(a, port);
-            Assert.Equal(port, await PlanServedByAsync(clientB, port, dropIsServed: true));
-            var before = await ServedCountAsync(db, port);
-
-            var served = new[] { new List<double>(), new List<double>() };
-            var watch = Stopwatch.StartNew();
-            async Task LoopAsync(HttpClient client, int host)
+            var refusals = 0;
+            while (refusals < 20 && watch.Elapsed < TimeSpan.FromSeconds(30))
             {
-                var refusals = 0;
-                while (refusals < 20 && watch.Elapsed < TimeSpan.FromSeconds(30))
+                using var response = await client.PostAsJsonAsync("/v1/chat/completions", Chat(), Ct);
+                if (response.IsSuccessStatusCode)
                 {
-                    using var response = await client.PostAsJsonAsync("/v1/chat/completions", Chat(), Ct);
-                    if (response.IsSuccessStatusCode)
+                    lock (served)
                     {
-                        lock (served)
-                        {
-                            served[host].Add(watch.Elapsed.TotalSeconds);
-                        }
+                        served[host].Add(watch.Elapsed.TotalSeconds);
+                    }
 
-                        refusals = 0;
-                    }
-                    else
-                    {
-                        Assert.Equal(429, (int)response.StatusCode);
-                        refusals++;
-                    }
+                    refusals = 0;
+                }
+                else
+                {
+                    Assert.Equal(429, (int)response.StatusCode);
+                    refusals++;
                 }
             }
-
-            await Task.WhenAll(Enumerable.Range(0, 2).SelectMany(_ => new[] { LoopAsync(a.Client, 0), LoopAsync(clientB, 1) }));
-
-            // The documented bound with what was measured: each host's admission rate while it admitted, and how stale the
-            // other's figure could be (two exchange intervals plus two of the longest exchange either host made: one for
-            // the other host to write its spending, one for this host to read it).
-            double Rate(List<double> times) => times.Count < 2 ? 0 : times.Count / Math.Max(0.001, times[^1] - times[0]);
-            var stale = 2 * (PostgresLedger.ExchangeInterval + new[] { a.Flare, b }
-                .Select(h => h.Services.GetRequiredService<PostgresLedger>().LongestExchange).Max());
-            var bound = Math.Ceiling(Math.Max(Rate(served[0]), Rate(served[1])) * stale.TotalSeconds) + 1;
-            var total = served[0].Count + served[1].Count + before;
-            Record(
-                $"PORT budget shared by 2 hosts: served {served[0].Count} + {served[1].Count} (+{before} before) of an affordable {affordable}; bound {bound} (stale ≤ {stale.TotalMilliseconds:0} ms)");
-            Assert.True(total >= affordable - 2, $"only {total} of an affordable {affordable} were served");
-            Assert.True(total <= affordable + bound, $"{total} served: over the budget's {affordable} by more than the bound {bound} (stale ≤ {stale.TotalMilliseconds:0} ms)");
-            // Each host alone would have admitted the whole budget: together they stayed far from twice it.
-            Assert.True(total <= 1.5 * affordable, $"{total} served of an affordable {affordable}: the hosts did not share the budget");
-            Assert.True(served[0].Count > 0 && served[1].Count > 0, "both hosts served some");
         }
+
+        await Task.WhenAll(Enumerable.Range(0, 2).SelectMany(_ => new[] { LoopAsync(a.Client, 0), LoopAsync(clientB, 1) }));
+
+        // The documented bound with what was measured: each host's admission rate while it admitted, and how stale the
+        // other's figure could be (two exchange intervals plus two of the longest exchange either host made: one for
+        // the other host to write its spending, one for this host to read it).
+        double Rate(List<double> times) => times.Count < 2 ? 0 : times.Count / Math.Max(0.001, times[^1] - times[0]);
+        var stale = 2 * (PostgresLedger.ExchangeInterval + new[] { a.Flare, b }
+            .Select(h => h.Services.GetRequiredService<PostgresLedger>().LongestExchange).Max());
+        var bound = Math.Ceiling(Math.Max(Rate(served[0]), Rate(served[1])) * stale.TotalSeconds) + 1;
+        var total = served[0].Count + served[1].Count + before;
+        Record(
+            $"PORT budget shared by 2 hosts: served {served[0].Count} + {served[1].Count} (+{before} before) of an affordable {affordable}; bound {bound} (stale ≤ {stale.TotalMilliseconds:0} ms)");
+        Assert.True(total >= affordable - 2, $"only {total} of an affordable {affordable} were served");
+        Assert.True(total <= affordable + bound, $"{total} served: over the budget's {affordable} by more than the bound {bound} (stale ≤ {stale.TotalMilliseconds:0} ms)");
+        // Each host alone would have admitted the whole budget: together they stayed far from twice it.
+        Assert.True(total <= 1.5 * affordable, $"{total} served of an affordable {affordable}: the hosts did not share the budget");
+        Assert.True(served[0].Count > 0 && served[1].Count > 0, "both hosts served some");
     }
 
     private static async Task<long> ServedCountAsync(PostgresTestDatabase db, long plan)
