@@ -1,4 +1,5 @@
 using Flare.Data.Registry;
+using Flare.Routing.Profiles;
 
 namespace Flare.Data.Profiling;
 
@@ -117,6 +118,10 @@ public sealed class ProfileFitEntity
     /// <summary>LatencyModel's prefill token budget M (tokens per step); null for no cap, as every fit stored before the
     /// column existed reads.</summary>
     public double? TtftPrefillTokensPerStep { get; set; }
+
+    /// <summary>LatencyModel's exponent k of σ, the share of the others' prompt work a request waits for; fits stored before
+    /// the column existed were made with 8 (the migration fills that in).</summary>
+    public double PrefillShareSteepness { get; set; } = LatencyModel.SwitchSteepness;
 
     /// <summary>Per-curve quality (observations, R², MAPE, CV MAPE, verdict, note) as JSON.</summary>
     public string Quality { get; set; } = "{}";

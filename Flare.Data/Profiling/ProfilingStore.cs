@@ -357,6 +357,7 @@ public sealed class ProfilingStore(IDbContextFactory<FlareDbContext> dbFactory, 
             TpotPerRequestMs = m.TpotPerRequestMs,
             TpotPerContextTokenMs = m.TpotPerContextTokenMs,
             TtftPrefillTokensPerStep = m.TtftPrefillTokensPerStep,
+            PrefillShareSteepness = m.PrefillShareSteepness,
             Quality = JsonSerializer.Serialize(new FitQuality(fit.Fit.Ttft, fit.Fit.Tpot, fit.Fit.E2e), Json),
             TtftCvMape = fit.Fit.Ttft.CrossValidatedMape,
             TpotCvMape = fit.Fit.Tpot.CrossValidatedMape,
@@ -518,7 +519,7 @@ public sealed class ProfilingStore(IDbContextFactory<FlareDbContext> dbFactory, 
     {
         var q = JsonSerializer.Deserialize<FitQuality>(f.Quality, Json)!;
         var model = new LatencyModel(f.TtftBaseMs, f.TtftPerInputTokenMs, f.TtftPerQueuedInputTokenMs, f.TtftPerQueuedRequestMs,
-            f.TpotBaseMs, f.TpotPerRequestMs, f.TpotPerContextTokenMs, f.TtftPrefillTokensPerStep);
+            f.TpotBaseMs, f.TpotPerRequestMs, f.TpotPerContextTokenMs, f.TtftPrefillTokensPerStep, f.PrefillShareSteepness);
         return new ProfileFitView(f.Id, f.DeploymentId, f.Version, f.RunId, f.IsActive, f.CreatedUtc,
             new ProfileFit(model, q.Ttft, q.Tpot, q.E2e, f.SamplesUsed, f.ErrorSamples, f.MaxConcurrency),
             f.ReferenceInputTokens, f.ReferenceOutputTokens, f.SaturationRequestsPerSecond, f.SaturationOutputTokensPerSecond,

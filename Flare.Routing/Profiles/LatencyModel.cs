@@ -8,7 +8,7 @@ namespace Flare.Routing.Profiles;
 /// P            = a + b·L_in                                  one prefill alone
 /// D(c, ctx)    = d + e·c + f·c·ctx,   ctx = L_in + L_out/2     one decode step of c sequences
 /// R            = (c − 1)·P / ((L_out − 1)·D)                  the others' prefill work over my decode time
-/// σ            = R⁸ / (1 + R⁸)                                share of the others' prefills that land before my first token
+/// σ            = Rᵏ / (1 + Rᵏ),  k = 12                        share of the others' prefills that land before my first token
 /// n            = max(1, ⌊M / L_in⌋)                           prompts prefilled per step under the token budget M
 /// φ            = mean over c of (prompts batched with and before mine) / (c − 1)    share of the others waited for (1 if n ≥ c)
 /// TTFT         = P + σ·φ·(c − 1)·g·L_in + h·(c − 1) + (1 − σ)·½·D·[c > 1]
@@ -32,9 +32,11 @@ namespace Flare.Routing.Profiles;
 /// token: the prompt work moves into TTFT. <c>h·(c − 1)</c> is what every other request in flight adds to the wait
 /// regardless (scheduling, its share of step overheads).
 /// The switch between the two regimes is sharp (a closed loop of equal requests falls into lock-step once prefill
-/// saturates), hence σ, a steep logistic in R centred on R = 1 (prefill utilisation 1). The exponent 8 is its
-/// steepness, fixed rather than fitted (there is no column to store it); it was chosen on measured emulator runs
-/// (docs/benchmarks.md, "Profiling"). e2e depends on σ only through the half decode step.</para>
+/// saturates), hence σ, a steep logistic in R centred on R = 1 (prefill utilisation 1). The exponent k is its
+/// steepness, fixed rather than fitted, and stored with each fit (<see cref="PrefillShareSteepness"/>) so that a fit
+/// reads as it was fitted. New fits use 12: on eight measured emulator runs the σ implied by each load cell's mean TTFT was
+/// ≈ 0 up to R ≈ 0.5, ≈ 0.45 at R ≈ 0.9 and ≈ 0.95 at R ≈ 1.2 (docs/benchmarks.md, "Profiling"), a switch narrower than
+/// k = 8, which fits stored before 2026-11-23 have. e2e depends on σ only through the half decode step.</para>
 /// <para>The prefill token budget. A server caps the prompt tokens it prefills in one step (vLLM's
 /// <c>max_num_batched_tokens</c>, 8192 by default without chunked prefill), so in lock-step the c requests are prefilled
 /// in ⌈c/n⌉ batches of n = ⌊M/L_in⌋ prompts (at least one: a prompt longer than the budget goes alone). A request's
@@ -68,6 +70,8 @@ namespace Flare.Routing.Profiles;
 /// <param name="TpotPerContextTokenMs"><c>f</c>: decode step time per context token held by a running request, ms/token.</param>
 /// <param name="TtftPrefillTokensPerStep"><c>M</c>: the most prompt tokens the server prefills in one step, tokens; null (the
 /// default) for no cap. Not one of the linear coefficients of <see cref="ToArray"/>.</param>
+/// <param name="PrefillShareSteepness"><c>k</c>: the exponent of σ (class remarks); fixed, not fitted. Default
+/// <see cref="SwitchSteepness"/>; fits stored before it was a parameter have 8.</param>
 public sealed record LatencyModel(
     double TtftBaseMs,
     double TtftPerInputTokenMs,
@@ -76,13 +80,17 @@ public sealed record LatencyModel(
     double TpotBaseMs,
     double TpotPerRequestMs,
     double TpotPerContextTokenMs,
-    double? TtftPrefillTokensPerStep = null)
+    double? TtftPrefillTokensPerStep = null,
+    double PrefillShareSteepness = LatencyModel.SwitchSteepness)
 {
     /// <summary>Number of linear coefficients, in the order of <see cref="ToArray"/> (the prefill token budget is not one).</summary>
     public const int ParameterCount = 7;
 
-    /// <summary>Steepness of σ around R = 1 (see the class remarks). Fixed, not fitted.</summary>
-    public const double SaturationSteepness = 8;
+    /// <summary>Steepness k of σ around R = 1 that new fits use (see the class remarks). Fixed, not fitted.</summary>
+    public const double SwitchSteepness = 12;
+
+    /// <summary>The steepness every fit stored before 2026-11-23 was made with.</summary>
+    public const double EarlierSwitchSteepness = 8;
 
     /// <summary>Mean context a sequence holds while it decodes: its prompt plus half its output, in tokens.</summary>
     public static double MeanContextTokens(int inputTokens, int outputTokens) => inputTokens + outputTokens / 2.0;
@@ -177,7 +185,7 @@ public sealed record LatencyModel(
             return prefill > 0 || outputTokens <= 1 ? 1 : 0;
         }
 
-        var r = Math.Pow(prefill / decode, SaturationSteepness);
+        var r = Math.Pow(prefill / decode, PrefillShareSteepness);
         return double.IsPositiveInfinity(r) ? 1 : r / (1 + r);
     }
 

@@ -268,7 +268,7 @@ internal static class FitProfileVerb
                 ["folds"] = fitOptions.Folds,
                 ["foldSeed"] = fitOptions.FoldSeed,
                 ["poorFitMape"] = fitOptions.PoorFitMape,
-                ["model"] = "P = a + b·L_in; D = d + e·c + f·c·ctx, ctx = L_in + L_out/2; R = (c−1)·P/((L_out−1)·D), σ = R⁸/(1+R⁸); n = max(1, ⌊M/L_in⌋) prompts per prefill step, φ = share of the c−1 others in my and earlier batches of n (1 if n ≥ c or no M); TTFT = P + σ·φ·(c−1)·g·L_in + h·(c−1) + (1−σ)·D/2·[c>1]; TPOT = D + (1−σ·φ)·(c−1)·g·L_in/(L_out−1); e2e = TTFT + (L_out−1)·TPOT (ms)",
+                ["model"] = "P = a + b·L_in; D = d + e·c + f·c·ctx, ctx = L_in + L_out/2; R = (c−1)·P/((L_out−1)·D), σ = Rᵏ/(1+Rᵏ); n = max(1, ⌊M/L_in⌋) prompts per prefill step, φ = share of the c−1 others in my and earlier batches of n (1 if n ≥ c or no M); TTFT = P + σ·φ·(c−1)·g·L_in + h·(c−1) + (1−σ)·D/2·[c>1]; TPOT = D + (1−σ·φ)·(c−1)·g·L_in/(L_out−1); e2e = TTFT + (L_out−1)·TPOT (ms)",
                 ["parameters"] = new JsonObject
                 {
                     ["ttftBaseMs"] = G(model.TtftBaseMs),
@@ -279,6 +279,7 @@ internal static class FitProfileVerb
                     ["tpotPerRequestMs"] = G(model.TpotPerRequestMs),
                     ["tpotPerContextTokenMs"] = G(model.TpotPerContextTokenMs),
                     ["ttftPrefillTokensPerStep"] = model.TtftPrefillTokensPerStep is { } budget ? G(budget) : null,
+                    ["prefillShareSteepness"] = G(model.PrefillShareSteepness),
                 },
                 ["curves"] = new JsonObject
                 {

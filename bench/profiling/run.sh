@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Profiles one emulated demo deployment with the default sweep grid through Flare's /api and prints how long it took
-# and the fit's per-curve quality. Cross-validation folds are grid points (the fit is over per-point medians), so the
+# and the fit's per-curve quality. Cross-validation folds are grid points (the fit is over per-point means), so the
 # CV MAPE is the error on grid points left out of the fit. Usage: bench/profiling/run.sh [emulator time scale, default 4]
 set -euo pipefail
 cd "$(dirname "$0")/../.."

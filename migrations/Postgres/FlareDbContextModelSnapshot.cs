@@ -490,6 +490,9 @@ namespace Flare.Data.Migrations.Postgres
                     b.Property<double>("MaxConcurrency")
                         .HasColumnType("double precision");
 
+                    b.Property<double>("PrefillShareSteepness")
+                        .HasColumnType("double precision");
+
                     b.Property<string>("Quality")
                         .IsRequired()
                         .HasMaxLength(10000)

@@ -467,6 +467,9 @@ namespace Flare.Data.Migrations.Sqlite
                     b.Property<double>("MaxConcurrency")
                         .HasColumnType("REAL");
 
+                    b.Property<double>("PrefillShareSteepness")
+                        .HasColumnType("REAL");
+
                     b.Property<string>("Quality")
                         .IsRequired()
                         .HasMaxLength(10000)

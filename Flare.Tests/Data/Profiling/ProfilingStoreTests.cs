@@ -1,6 +1,9 @@
 using Flare.Data.Profiling;
 using Flare.Routing.Profiles;
 using Flare.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Flare.Tests.Data.Profiling;
@@ -124,5 +127,32 @@ public sealed class ProfilingStoreTests
         Assert.Equal(uncapped, fits.Single(f => f.Version == 1).Fit.Model);
         Assert.Null(fits.Single(f => f.Version == 1).Fit.Model.TtftPrefillTokensPerStep);
         Assert.Equal(capped, fits.Single(f => f.Version == 2).Fit.Model);
+    }
+
+    [Fact]
+    public async Task FitStoredBeforeTheSteepnessColumn_ReadsWithTheSteepnessItWasFittedWith()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var store = db.Services.GetRequiredService<ProfilingStore>();
+        var (_, _, deployment) = await Samples.FleetAsync(db.Store);
+        var good = new CurveFitQuality(30, 0.99, 0.02, 0.03, FitVerdict.Good, null);
+        var model = new LatencyModel(20, 0.05, 0.001, 1, 8, 0.1, 0.0001, 8192);
+        await store.SaveFitAsync(new ProfileFitView(0, deployment.Id, 0, null, true, default,
+            new ProfileFit(model, good, good, good, 30, 2, 16), 512, 128, 10, 1280, 0.0001, "test"), ct);
+        Assert.Equal(LatencyModel.SwitchSteepness, Assert.Single(await store.ListFitsAsync(deployment.Id, ct)).Fit.Model.PrefillShareSteepness);
+
+        // Back to the schema before the column, then forward again, as an existing database is upgraded.
+        await using (var ctx = await db.CreateContextAsync())
+        {
+            var migrations = ctx.Database.GetMigrations().ToList();
+            var added = migrations.FindIndex(m => m.EndsWith("_PrefillShareSteepness", StringComparison.Ordinal));
+            var migrator = ctx.GetService<IMigrator>();
+            await migrator.MigrateAsync(migrations[added - 1], ct);
+            await migrator.MigrateAsync(null, ct);
+        }
+
+        var upgraded = Assert.Single(await store.ListFitsAsync(deployment.Id, ct)).Fit.Model;
+        Assert.Equal(model with { PrefillShareSteepness = LatencyModel.EarlierSwitchSteepness }, upgraded);
     }
 }

@@ -99,14 +99,14 @@ public sealed class LatencyModelTests
     [Fact]
     public void Goodput_TtftBound_StopsAtTheLastConcurrencyMeetingIt()
     {
-        // TTFT(512, 128, c) grows slowly until prefill saturates (R → 1 at c ≈ 22): c = 17 gives 134.1 ms, c = 18 gives 151.7 ms.
+        // TTFT(512, 128, c) grows slowly until prefill saturates (R → 1 at c ≈ 22): c = 19 gives 149.8 ms, c = 20 gives 178.4 ms.
         var slo = new LatencySlo(MaxTtftMs: 150);
 
         var goodput = Model.Goodput(512, 128, slo, maxConcurrency: 64);
 
         Assert.NotNull(goodput);
-        Assert.Equal(17, goodput.Value.Concurrency);
-        Assert.Equal(Model.Throughput(512, 128, 17).RequestsPerSecond, goodput.Value.RequestsPerSecond, 9);
+        Assert.Equal(19, goodput.Value.Concurrency);
+        Assert.Equal(Model.Throughput(512, 128, 19).RequestsPerSecond, goodput.Value.RequestsPerSecond, 9);
     }
 
     [Fact]
@@ -176,21 +176,25 @@ public sealed class LatencyModelTests
     [InlineData(128, 16, 4)]
     public void Curves_NoBudgetOrOneNeverReached_ReadAsTheSevenCoefficientForm(int input, int output, double c)
     {
-        // A fit stored before the budget existed has it null. The seven-coefficient form, written out:
-        var m = Model;
-        var p = m.TtftBaseMs + m.TtftPerInputTokenMs * input;
-        var d = m.TpotBaseMs + m.TpotPerRequestMs * c + m.TpotPerContextTokenMs * c * (input + output / 2.0);
-        var r = Math.Pow((c - 1) * p / ((output - 1) * d), 8);
-        var sigma = r / (1 + r);
-        var ttft = p + sigma * (c - 1) * m.TtftPerQueuedInputTokenMs * input + m.TtftPerQueuedRequestMs * (c - 1) + (1 - sigma) * d / 2;
-        var tpot = d + (1 - sigma) * (c - 1) * m.TtftPerQueuedInputTokenMs * input / (output - 1);
-        var neverReached = m with { TtftPrefillTokensPerStep = c * input };
-
-        Assert.Null(m.TtftPrefillTokensPerStep);
-        foreach (var model in new[] { m, neverReached })
+        // A fit stored before the budget existed has it null, and one stored before the steepness was stored has k = 8.
+        // The seven-coefficient form, written out:
+        foreach (var k in new[] { LatencyModel.SwitchSteepness, LatencyModel.EarlierSwitchSteepness })
         {
-            Assert.Equal(ttft, model.TtftMs(input, output, c), 9);
-            Assert.Equal(tpot, model.TpotMs(input, output, c), 9);
+            var m = Model with { PrefillShareSteepness = k };
+            var p = m.TtftBaseMs + m.TtftPerInputTokenMs * input;
+            var d = m.TpotBaseMs + m.TpotPerRequestMs * c + m.TpotPerContextTokenMs * c * (input + output / 2.0);
+            var r = Math.Pow((c - 1) * p / ((output - 1) * d), k);
+            var sigma = r / (1 + r);
+            var ttft = p + sigma * (c - 1) * m.TtftPerQueuedInputTokenMs * input + m.TtftPerQueuedRequestMs * (c - 1) + (1 - sigma) * d / 2;
+            var tpot = d + (1 - sigma) * (c - 1) * m.TtftPerQueuedInputTokenMs * input / (output - 1);
+            var neverReached = m with { TtftPrefillTokensPerStep = c * input };
+
+            Assert.Null(m.TtftPrefillTokensPerStep);
+            foreach (var model in new[] { m, neverReached })
+            {
+                Assert.Equal(ttft, model.TtftMs(input, output, c), 9);
+                Assert.Equal(tpot, model.TpotMs(input, output, c), 9);
+            }
         }
     }
 

@@ -58,9 +58,9 @@ public sealed class ProfileRunnerTests
         var source = (IProfileSource)f.Flare.Services.GetService(typeof(IProfileSource))!;
         Assert.Equal(1, source.Current.For(deployment.Id)?.Version);
 
-        // Grid points left out of the fit: each point's medians predicted by the curves fitted on the other points.
+        // Grid points left out of the fit: each point's means predicted by the curves fitted on the other points.
         // Judged below the highest load: leaving out a point there asks the fit to extrapolate past every load it saw.
-        var points = ProfileFitting.PointMedians(samples.Select(s => s.Sample).ToList());
+        var points = ProfileFitting.PointMeans(samples.Select(s => s.Sample).ToList());
         var maxLoad = points.Max(p => p.Concurrency);
         var report = new System.Text.StringBuilder();
         var errors = new List<(double Ttft, double Tpot, double E2e)>();
