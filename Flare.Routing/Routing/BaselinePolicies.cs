@@ -70,25 +70,12 @@ internal sealed class CheapestPolicy : IRoutingPolicy
     public CandidateScore? ScoreOf(in RoutingRequest request, in Candidate candidate) =>
         new CandidateScore(-candidate.Estimate.CostUsd, 0, candidate.Estimate.CostUsd, 0, 0);
 
-    public int Choose(in RoutingRequest request, ReadOnlySpan<Candidate> candidates)
+    public int Choose(in RoutingRequest request, ReadOnlySpan<Candidate> candidates) => Baselines.BestOpen<Cheaper>(candidates);
+
+    private readonly struct Cheaper : Baselines.IOrder
     {
-        var best = RoutingDecision.NoCandidate;
-        for (var i = 0; i < candidates.Length; i++)
-        {
-            if (candidates[i].IsFull)
-            {
-                continue;
-            }
-
-            var e = candidates[i].Estimate;
-            if (best < 0 || e.CostUsd < candidates[best].Estimate.CostUsd
-                || (e.CostUsd == candidates[best].Estimate.CostUsd && e.Quality > candidates[best].Estimate.Quality))
-            {
-                best = i;
-            }
-        }
-
-        return best;
+        public static bool Before(in CandidateEstimate a, in CandidateEstimate b) =>
+            a.CostUsd < b.CostUsd || (a.CostUsd == b.CostUsd && a.Quality > b.Quality);
     }
 }
 
@@ -106,25 +93,12 @@ internal sealed class BestQualityPolicy : IRoutingPolicy
     public CandidateScore? ScoreOf(in RoutingRequest request, in Candidate candidate) =>
         new CandidateScore(candidate.Estimate.Quality, candidate.Estimate.Quality, 0, 0, 0);
 
-    public int Choose(in RoutingRequest request, ReadOnlySpan<Candidate> candidates)
+    public int Choose(in RoutingRequest request, ReadOnlySpan<Candidate> candidates) => Baselines.BestOpen<Better>(candidates);
+
+    private readonly struct Better : Baselines.IOrder
     {
-        var best = RoutingDecision.NoCandidate;
-        for (var i = 0; i < candidates.Length; i++)
-        {
-            if (candidates[i].IsFull)
-            {
-                continue;
-            }
-
-            var e = candidates[i].Estimate;
-            if (best < 0 || e.Quality > candidates[best].Estimate.Quality
-                || (e.Quality == candidates[best].Estimate.Quality && e.CostUsd < candidates[best].Estimate.CostUsd))
-            {
-                best = i;
-            }
-        }
-
-        return best;
+        public static bool Before(in CandidateEstimate a, in CandidateEstimate b) =>
+            a.Quality > b.Quality || (a.Quality == b.Quality && a.CostUsd < b.CostUsd);
     }
 }
 
@@ -204,6 +178,29 @@ internal static class Baselines
         }
 
         return open;
+    }
+
+    /// <summary>An order of estimates, as a type so that <see cref="BestOpen{TOrder}"/> compiles to a direct call.</summary>
+    public interface IOrder
+    {
+        /// <summary>True when <paramref name="a"/> is strictly preferred to <paramref name="b"/>.</summary>
+        static abstract bool Before(in CandidateEstimate a, in CandidateEstimate b);
+    }
+
+    /// <summary>The candidate with room that <typeparamref name="TOrder"/> prefers; ties to the lower index.</summary>
+    public static int BestOpen<TOrder>(ReadOnlySpan<Candidate> candidates)
+        where TOrder : IOrder
+    {
+        var best = RoutingDecision.NoCandidate;
+        for (var i = 0; i < candidates.Length; i++)
+        {
+            if (!candidates[i].IsFull && (best < 0 || TOrder.Before(candidates[i].Estimate, candidates[best].Estimate)))
+            {
+                best = i;
+            }
+        }
+
+        return best;
     }
 
     /// <summary>Index of the n-th (0-based) candidate with room.</summary>
