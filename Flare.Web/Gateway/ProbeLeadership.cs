@@ -6,7 +6,7 @@ namespace Flare.Web.Gateway;
 /// </summary>
 public interface IProbeLeadership
 {
-    /// <summary>True while this host probes for every host.</summary>
+    /// <summary>True while this host sends the probes: for every host, or, cut off from the others, for itself.</summary>
     bool IsLeader { get; }
 }
 

@@ -10,7 +10,9 @@ namespace Flare.Web.Hosting;
 /// interval, so when the probing host stops or dies — its session ends and PostgreSQL releases the lock — another takes
 /// over within one interval (a host whose machine or network vanishes is noticed when PostgreSQL's TCP keepalive gives up
 /// on its connection). The holder checks its connection every interval and stops probing as soon as it fails, so two hosts
-/// probe together for at most one interval, and only while the lock changes hands.
+/// probe together for at most one interval, and only while the lock changes hands. A host that cannot reach PostgreSQL at
+/// all probes its own ejected deployments, as a host alone does: the others' news cannot reach it then, and a deployment it
+/// took out would otherwise stay out until the database came back.
 /// </summary>
 /// <remarks>
 /// Not a Hangfire recurring job: those are scheduled by cron, a minute at the finest, where probes run every few seconds;
@@ -21,8 +23,9 @@ internal sealed partial class PostgresProbeLeadership(
     IConfiguration configuration, IOptions<GatewayOptions> options, ILogger<PostgresProbeLeadership> log) : BackgroundService, IProbeLeadership
 {
     private volatile bool _leader;
+    private volatile bool _cutOff;
 
-    public bool IsLeader => _leader;
+    public bool IsLeader => _leader || _cutOff;
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
@@ -53,6 +56,8 @@ internal sealed partial class PostgresProbeLeadership(
                         await check.ExecuteScalarAsync(ct);
                     }
 
+                    _cutOff = false;
+
                     await Task.Delay(interval, ct);
                 }
             }
@@ -64,24 +69,27 @@ internal sealed partial class PostgresProbeLeadership(
             {
                 var was = _leader;
                 _leader = false;
+                _cutOff = true;
                 LogLost(ex, was);
                 await Task.Delay(TimeSpan.FromSeconds(1), ct).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
 
         _leader = false;
+        _cutOff = false;
     }
 
     public override async Task StopAsync(CancellationToken ct)
     {
         // Stop probing before the lock goes, so that the next holder is never probing beside this host.
         _leader = false;
+        _cutOff = false;
         await base.StopAsync(ct);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "This host now sends the health probes for every host sharing the database")]
     private partial void LogLeading();
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The health probes' lock connection failed (this host was probing: {WasProbing}); retrying in 1 s")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The health probes' lock connection failed (this host was probing for all: {WasProbing}); it probes its own until it is back, retrying in 1 s")]
     private partial void LogLost(Exception ex, bool wasProbing);
 }
