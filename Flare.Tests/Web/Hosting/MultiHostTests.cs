@@ -156,8 +156,17 @@ public sealed class MultiHostTests
         await connection.OpenAsync(Ct);
         await using var servers = new NpgsqlCommand("SELECT count(*) FROM hangfire.server", connection);
         Assert.Equal(2L, (long)(await servers.ExecuteScalarAsync(Ct))!);
+        // Hangfire records Succeeded after the job method returns, a moment after the job wrote Completed on the run.
         await using var succeeded = new NpgsqlCommand("SELECT count(*) FROM hangfire.job WHERE statename = 'Succeeded'", connection);
+        deadline = DateTime.UtcNow.AddSeconds(5);
+        while ((long)(await succeeded.ExecuteScalarAsync(Ct))! == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, Ct);
+        }
+
         Assert.Equal(1L, (long)(await succeeded.ExecuteScalarAsync(Ct))!);
+        await using var jobs = new NpgsqlCommand("SELECT count(*) FROM hangfire.job", connection);
+        Assert.Equal(1L, (long)(await jobs.ExecuteScalarAsync(Ct))!);
     }
 
     /// <summary>
