@@ -28,9 +28,9 @@ public static class PostgresDatabase
             using var create = new NpgsqlCommand($"CREATE DATABASE \"{name.Replace("\"", "\"\"")}\"", connection);
             create.ExecuteNonQuery();
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateDatabase)
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
         {
-            // Another host created it first.
+            // Another host created it first (or at the same moment: then the catalog's unique index says so).
         }
     }
 }

@@ -31,7 +31,11 @@ public static class GatewayHosting
         services.AddSingleton<FlareMetrics>();
         services.AddSingleton<PrometheusExporter>();
         services.AddSingleton<GatewayHandler>();
-        services.AddHostedService<HealthProber>();
+        services.AddSingleton<DeploymentHealthSignal>();
+        // Several hosts on PostgreSQL registered theirs already (AddFlareData).
+        services.TryAddSingleton<IProbeLeadership, SingleHostProbeLeadership>();
+        services.AddSingleton<HealthProber>();
+        services.AddHostedService(sp => sp.GetRequiredService<HealthProber>());
     }
 
     public static void MapFlareGateway(this WebApplication app)
@@ -102,57 +106,4 @@ internal sealed partial class GatewayStartup(ApiKeyStore store, ApiKeyAuthentica
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created the API key from Flare:BootstrapApiKey")]
     private partial void LogBootstrap();
-}
-
-/// <summary>Active health checks: probes deployments that passive health took out, and brings them back when they answer.</summary>
-internal sealed partial class HealthProber(RoutingState routing, UpstreamClientPool clients, IOptions<GatewayOptions> options, TimeProvider time, ILogger<HealthProber> log) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken ct)
-    {
-        var interval = TimeSpan.FromSeconds(options.Value.ProbeIntervalSeconds);
-        using var timer = new PeriodicTimer(interval, time);
-        while (await timer.WaitForNextTickAsync(ct))
-        {
-            var now = time.GetUtcNow();
-            foreach (var target in routing.Snapshot.Deployments)
-            {
-                var state = routing.State(target.Id);
-                if (state.IsEjected && state.ProbeAfter <= now)
-                {
-                    await ProbeAsync(target, state, ct);
-                }
-            }
-        }
-    }
-
-    private async Task ProbeAsync(DeploymentTarget target, DeploymentState state, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, target.BaseUrl + "/models");
-        if (target.ApiKey is not null)
-        {
-            request.Headers.Authorization = new("Bearer", target.ApiKey);
-        }
-
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            using var response = await clients.Get(target).SendAsync(request, timeout.Token);
-            if ((int)response.StatusCode < 500)
-            {
-                state.Restore();
-                LogRestored(target.Name);
-                return;
-            }
-        }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
-        {
-            // Still down.
-        }
-
-        state.ProbeFailed(time.GetUtcNow(), TimeSpan.FromSeconds(options.Value.EjectSeconds));
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Deployment {Deployment} answered its health probe and is back in")]
-    private partial void LogRestored(string deployment);
 }

@@ -107,10 +107,15 @@ public static class FlareHost
             builder.Services.AddSingleton<PostgresChangeRelay>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresChangeRelay>());
 
-            // ... and pool PORT's budgets.
+            // ... pool PORT's budgets and the API keys' rate limits ...
             builder.Services.AddSingleton<PostgresLedger>();
             builder.Services.AddSingleton<Flare.Routing.Routing.ISharedLedger>(sp => sp.GetRequiredService<PostgresLedger>());
             builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresLedger>());
+
+            // ... and probe deployments from one host at a time.
+            builder.Services.AddSingleton<PostgresProbeLeadership>();
+            builder.Services.AddSingleton<IProbeLeadership>(sp => sp.GetRequiredService<PostgresProbeLeadership>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresProbeLeadership>());
         }
     }
 
@@ -163,15 +168,29 @@ public static class FlareHost
 
 }
 
-/// <summary>Applies migrations and seeds the demo fleet once, before the host accepts requests.</summary>
+/// <summary>
+/// Applies migrations and seeds the demo fleet once, before the host accepts requests. On PostgreSQL, hosts starting at once
+/// take turns: each holds the advisory lock <see cref="PostgresLocks.StartUp"/> from before it migrates until every start-up
+/// step has run (this service's <see cref="StartedAsync"/>) — the demo seed, the bootstrap and demo API keys, the first
+/// administrator — so the second host finds the first one's work done instead of doing it again.
+/// </summary>
 internal sealed partial class DatabaseInitializer(
     IDbContextFactory<FlareDbContext> dbFactory,
     IOptions<FlareOptions> options,
+    IConfiguration configuration,
     TimeProvider time,
-    ILogger<DatabaseInitializer> log) : IHostedService
+    ILogger<DatabaseInitializer> log) : IHostedLifecycleService, IAsyncDisposable
 {
-    public async Task StartAsync(CancellationToken ct)
+    private Npgsql.NpgsqlConnection? _startUpLock;
+
+    /// <summary>Runs before any hosted service's <c>StartAsync</c>, i.e. before the other start-up steps.</summary>
+    public async Task StartingAsync(CancellationToken ct)
     {
+        if (FlareHost.UsesPostgres(configuration))
+        {
+            _startUpLock = await TakeStartUpLockAsync(ct);
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.MigrateAsync(ct);
         LogReady(db.Database.GetDbConnection().DataSource);
@@ -181,11 +200,45 @@ internal sealed partial class DatabaseInitializer(
         }
     }
 
+    public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>Runs after every hosted service's <c>StartAsync</c>: this host's start-up is done, the next may go.</summary>
+    public Task StartedAsync(CancellationToken ct) => ReleaseAsync().AsTask();
+
+    public Task StoppingAsync(CancellationToken ct) => Task.CompletedTask;
+
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken ct) => Task.CompletedTask;
+
+    public ValueTask DisposeAsync() => ReleaseAsync();
+
+    private async Task<Npgsql.NpgsqlConnection> TakeStartUpLockAsync(CancellationToken ct)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var held = await PostgresLocks.HoldAsync(FlareHost.PostgresConnectionString(configuration), PostgresLocks.StartUp, ct);
+        if (waited.Elapsed > TimeSpan.FromMilliseconds(100))
+        {
+            LogWaited(waited.Elapsed.TotalSeconds);
+        }
+
+        return held;
+    }
+
+    private async ValueTask ReleaseAsync()
+    {
+        if (Interlocked.Exchange(ref _startUpLock, null) is { } connection)
+        {
+            await connection.DisposeAsync();
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database ready at {Path}")]
     private partial void LogReady(string path);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Seeded the demo fleet (emulated deployments at {EmulatorBaseUrl})")]
     private partial void LogSeeded(string emulatorBaseUrl);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Waited {Seconds:0.0} s for another host sharing the database to finish starting")]
+    private partial void LogWaited(double seconds);
 }

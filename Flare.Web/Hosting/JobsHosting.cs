@@ -21,9 +21,11 @@ public static class JobsHosting
                 .UseRecommendedSerializerSettings();
             if (postgres)
             {
-                // Hangfire opens its storage when the hosts' services are built, before the database initializer runs.
+                // Hangfire opens its storage (creating its schema the first time) when the host's services are built, before
+                // the database initializer runs; hosts starting at once take turns at it, as they do at migrating.
                 var connectionString = FlareHost.PostgresConnectionString(builder.Configuration);
                 Flare.Data.PostgresDatabase.EnsureExists(connectionString);
+                using var startUp = PostgresLocks.Hold(connectionString, PostgresLocks.StartUp);
                 c.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString),
                     new PostgreSqlStorageOptions { QueuePollInterval = TimeSpan.FromSeconds(1), PrepareSchemaIfNecessary = true });
             }

@@ -5,13 +5,14 @@ using Flare.Data.History;
 using Flare.Data.Plans;
 using Flare.Data.Profiling;
 using Flare.Data.Registry;
+using Flare.Web.Gateway;
 using Npgsql;
 
 namespace Flare.Web.Hosting;
 
 /// <summary>
 /// Carries change signals between Flare hosts that share a PostgreSQL database, with LISTEN/NOTIFY on one channel: each
-/// local signal (registry, API keys, routing plans, profiles, routing history) is sent as a notification, and a
+/// local signal (registry, API keys, routing plans, profiles, routing history, deployment health news) is sent as a notification, and a
 /// notification from another host raises the same signal here, so that host's routing snapshot, live plan, profiles and
 /// pages follow as if the edit had been made locally. PostgreSQL delivers a notification to every listener when its
 /// transaction commits — milliseconds on a LAN, which is why this and not polling. A host that loses its listening
@@ -30,21 +31,23 @@ internal sealed partial class PostgresChangeRelay : BackgroundService
     private readonly PlanChangeSignal _plans;
     private readonly ProfilingChangeSignal _profiling;
     private readonly HistoryChangeSignal _history;
+    private readonly DeploymentHealthSignal _health;
     private readonly ILogger<PostgresChangeRelay> _log;
     private readonly string _host = Guid.NewGuid().ToString("N")[..12];
     private readonly Channel<string> _outgoing = Channel.CreateBounded<string>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest });
 
     public PostgresChangeRelay(
         IConfiguration configuration, RegistryChangeSignal registry, ApiKeyChangeSignal keys, PlanChangeSignal plans,
-        ProfilingChangeSignal profiling, HistoryChangeSignal history, ILogger<PostgresChangeRelay> log)
+        ProfilingChangeSignal profiling, HistoryChangeSignal history, DeploymentHealthSignal health, ILogger<PostgresChangeRelay> log)
     {
         _connectionString = FlareHost.PostgresConnectionString(configuration);
-        (_registry, _keys, _plans, _profiling, _history, _log) = (registry, keys, plans, profiling, history, log);
+        (_registry, _keys, _plans, _profiling, _history, _health, _log) = (registry, keys, plans, profiling, history, health, log);
         registry.Changed += () => Send("registry", null);
         keys.Changed += () => Send("keys", null);
         plans.Changed += () => Send("plans", null);
         profiling.Changed += c => Send("profiling", JsonSerializer.Serialize(c));
         history.Changed += c => Send("history", JsonSerializer.Serialize(c));
+        health.Changed += c => Send("health", JsonSerializer.Serialize(c));
     }
 
     /// <summary>Notifications this host received from others.</summary>
@@ -141,6 +144,7 @@ internal sealed partial class PostgresChangeRelay : BackgroundService
                 case "plans": _plans.Raise(); break;
                 case "profiling" when JsonSerializer.Deserialize<ProfilingChange>(parts[2]) is { } change: _profiling.Raise(change); break;
                 case "history" when JsonSerializer.Deserialize<HistoryChange>(parts[2]) is { } change: _history.Raise(change); break;
+                case "health" when JsonSerializer.Deserialize<HealthChange>(parts[2]) is { } change: _health.Raise(change with { Relayed = true }); break;
             }
         }
         catch (Exception ex)

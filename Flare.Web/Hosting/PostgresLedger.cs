@@ -5,9 +5,9 @@ using Npgsql;
 namespace Flare.Web.Hosting;
 
 /// <summary>
-/// The shared ledger of hosts on one PostgreSQL database (table <c>SharedCounters</c>): every
-/// <see cref="ExchangeInterval"/> each host adds what it spent since the last exchange to each counter it uses and reads
-/// the totals back, in one statement. Reads and adds on the request path touch memory only.
+/// The shared ledger of hosts on one PostgreSQL database (table <c>SharedCounters</c>), holding PORT's budgets and the API
+/// keys' rate limits: every <see cref="ExchangeInterval"/> each host adds what it spent since the last exchange to each
+/// counter it uses and reads the totals back, in one statement. Reads and adds on the request path touch memory only.
 /// </summary>
 /// <remarks>
 /// The bound: a host admits against the others' spending as of its last exchange, and another host's spending reaches
@@ -29,6 +29,12 @@ internal sealed partial class PostgresLedger(IConfiguration configuration, ILogg
 
     public double Others(string key, long period) =>
         _counters.TryGetValue((key, period), out var c) ? c.Others : 0;
+
+    public bool TryGetOthers(string key, long period, out double others)
+    {
+        others = 0;
+        return _counters.TryGetValue((key, period), out var c) && c.TryGetOthers(out others);
+    }
 
     public void Add(string key, long period, double delta) =>
         _counters.GetOrAdd((key, period), _ => new Counter()).Add(delta);
@@ -63,17 +69,24 @@ internal sealed partial class PostgresLedger(IConfiguration configuration, ILogg
         {
             await using var connection = new NpgsqlConnection(_connectionString);
             await connection.OpenAsync(ct);
-            await using var upsert = new NpgsqlCommand(
+            // Counters with something to add are upserted; the others (a host watching what the others spend) only read,
+            // so an idle counter costs an index lookup, not a row version, and "UpdatedUtc" is the time of the last add.
+            await using var exchange = new NpgsqlCommand(
                 """
-                INSERT INTO "SharedCounters" ("Key", "Period", "Value", "UpdatedUtc")
-                SELECT k, p, v, now() FROM unnest(@keys, @periods, @values) AS t(k, p, v)
-                ON CONFLICT ("Key", "Period") DO UPDATE SET "Value" = "SharedCounters"."Value" + EXCLUDED."Value", "UpdatedUtc" = now()
-                RETURNING "Key", "Period", "Value"
+                WITH t AS (SELECT * FROM unnest(@keys, @periods, @values) AS t(k, p, v)),
+                added AS (
+                    INSERT INTO "SharedCounters" ("Key", "Period", "Value", "UpdatedUtc")
+                    SELECT k, p, v, now() FROM t WHERE v <> 0
+                    ON CONFLICT ("Key", "Period") DO UPDATE SET "Value" = "SharedCounters"."Value" + EXCLUDED."Value", "UpdatedUtc" = now()
+                    RETURNING "Key", "Period", "Value")
+                SELECT "Key", "Period", "Value" FROM added
+                UNION ALL
+                SELECT c."Key", c."Period", c."Value" FROM "SharedCounters" c JOIN t ON c."Key" = t.k AND c."Period" = t.p WHERE t.v = 0
                 """, connection);
-            upsert.Parameters.AddWithValue("keys", live.Select(c => c.Key.Key).ToArray());
-            upsert.Parameters.AddWithValue("periods", live.Select(c => c.Key.Period).ToArray());
-            upsert.Parameters.AddWithValue("values", pending);
-            await using var reader = await upsert.ExecuteReaderAsync(ct);
+            exchange.Parameters.AddWithValue("keys", live.Select(c => c.Key.Key).ToArray());
+            exchange.Parameters.AddWithValue("periods", live.Select(c => c.Key.Period).ToArray());
+            exchange.Parameters.AddWithValue("values", pending);
+            await using var reader = await exchange.ExecuteReaderAsync(ct);
             var totals = new Dictionary<(string, long), double>();
             while (await reader.ReadAsync(ct))
             {
@@ -82,6 +95,7 @@ internal sealed partial class PostgresLedger(IConfiguration configuration, ILogg
 
             for (var i = 0; i < live.Length; i++)
             {
+                // No row yet: nobody has added to it.
                 live[i].Value.Exchanged(pending[i], totals.GetValueOrDefault(live[i].Key));
             }
         }
@@ -94,6 +108,16 @@ internal sealed partial class PostgresLedger(IConfiguration configuration, ILogg
             }
 
             throw;
+        }
+
+        // A key's periods only move forward and nobody reads further back than the previous one.
+        foreach (var byKey in live.GroupBy(c => c.Key.Key))
+        {
+            var newest = byKey.Max(c => c.Key.Period);
+            foreach (var old in byKey.Where(c => c.Key.Period < newest - 1))
+            {
+                _counters.TryRemove(old.Key, out _);
+            }
         }
     }
 
@@ -123,7 +147,8 @@ internal sealed partial class PostgresLedger(IConfiguration configuration, ILogg
         }
     }
 
-    /// <summary>Forgets counters of periods nobody has added to for a day (here and in the table).</summary>
+    /// <summary>Forgets counters nobody has added to for a day, here and in the table: the same rule on both sides, so a
+    /// host does not forget (and later count as the others') what it added to a counter the others still add to.</summary>
     private async Task PruneAsync(CancellationToken ct)
     {
         foreach (var (key, counter) in _counters)
@@ -147,7 +172,8 @@ internal sealed partial class PostgresLedger(IConfiguration configuration, ILogg
         private double _pending;
         private double _mine;
         private double _total;
-        private long _touched = Environment.TickCount64;
+        private bool _known;
+        private long _changed = Environment.TickCount64;
 
         /// <summary>The other hosts' part of the total at the last exchange.</summary>
         public double Others
@@ -161,16 +187,32 @@ internal sealed partial class PostgresLedger(IConfiguration configuration, ILogg
             }
         }
 
-        public TimeSpan IdleFor => TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _touched));
+        /// <summary>How long since any host last added to it (this one directly, the others as seen in an exchange).</summary>
+        public TimeSpan IdleFor => TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _changed));
+
+        public bool TryGetOthers(out double others)
+        {
+            lock (_lock)
+            {
+                others = Math.Max(0, _total - _mine);
+                return _known;
+            }
+        }
 
         public void Add(double delta)
         {
+            if (delta == 0)
+            {
+                // A watch: the counter exists, so the next exchange reads it.
+                return;
+            }
+
             lock (_lock)
             {
                 _pending += delta;
             }
 
-            Interlocked.Exchange(ref _touched, Environment.TickCount64);
+            Interlocked.Exchange(ref _changed, Environment.TickCount64);
         }
 
         public double TakePending()
@@ -188,7 +230,13 @@ internal sealed partial class PostgresLedger(IConfiguration configuration, ILogg
             lock (_lock)
             {
                 _mine += shared;
+                if (total != _total)
+                {
+                    Interlocked.Exchange(ref _changed, Environment.TickCount64);
+                }
+
                 _total = total;
+                _known = true;
             }
         }
     }

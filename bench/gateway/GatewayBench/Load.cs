@@ -196,9 +196,15 @@ internal static class Load
     }
 
     /// <summary>Closed loop: each of <see cref="Connections"/> workers sends its next request when the last one is answered.</summary>
-    public static async Task ClosedLoopAsync(Target target, double seconds, int maxRequests, Phase into)
+    public static Task ClosedLoopAsync(Target target, double seconds, int maxRequests, Phase into) =>
+        ClosedLoopAsync([target], seconds, maxRequests, into);
+
+    /// <summary>Closed loop over several targets (the hosts behind one name): worker w sends to target w mod n, so the
+    /// <see cref="Connections"/> connections are spread evenly, as a balancer with a connection per client would.</summary>
+    public static async Task ClosedLoopAsync(IReadOnlyList<Target> targets, double seconds, int maxRequests, Phase into)
     {
-        var cpuBefore = Proc.CpuSeconds(target.Pid);
+        double Cpu() => targets.Sum(t => Proc.CpuSeconds(t.Pid));
+        var cpuBefore = Cpu();
         var start = Stopwatch.GetTimestamp();
         var deadline = start + (long)(seconds * Stopwatch.Frequency);
         var sent = 0;
@@ -206,6 +212,7 @@ internal static class Load
         var workers = Enumerable.Range(0, Connections).Select(async w =>
         {
             var mine = samples[w] = new List<Sample>(4096);
+            var target = targets[w % targets.Count];
             while (Stopwatch.GetTimestamp() < deadline && Interlocked.Increment(ref sent) <= maxRequests)
             {
                 mine.Add(await SendAsync(target, stream: false));
@@ -213,11 +220,27 @@ internal static class Load
         }).ToArray();
         await Task.WhenAll(workers);
         into.Seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
-        into.CpuSeconds += Proc.CpuSeconds(target.Pid) - cpuBefore;
+        into.CpuSeconds += Cpu() - cpuBefore;
         foreach (var s in samples.SelectMany(x => x))
         {
             into.Add(s);
         }
+    }
+}
+
+internal static class Stats
+{
+    /// <summary>The <paramref name="p"/> quantile (nearest rank) of <paramref name="values"/>; NaN when there are none.</summary>
+    public static double Pct(List<double> values, double p)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var sorted = values.ToArray();
+        Array.Sort(sorted);
+        return sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
     }
 }
 
@@ -259,5 +282,40 @@ internal static class Proc
         }
 
         return double.NaN;
+    }
+
+    /// <summary>CPU seconds of <paramref name="pid"/> and all its children (a PostgreSQL server and its backends).</summary>
+    public static double TreeCpuSeconds(int pid)
+    {
+        if (pid <= 0)
+        {
+            return 0;
+        }
+
+        var total = 0.0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var candidate))
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                // Field 4 of stat(5) is the parent; the split after the command starts at field 3.
+                var parent = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                if (candidate == pid || parent == pid)
+                {
+                    total += CpuSeconds(candidate);
+                }
+            }
+            catch (IOException)
+            {
+                // The process ended while we looked.
+            }
+        }
+
+        return total;
     }
 }

@@ -6,6 +6,8 @@
 //       [--quick] [--phases memory,latency,stream,throughput]
 //       registers the upstream in each Flare through /api, then sends the same requests directly and through
 //       each Flare in interleaved phases and prints Markdown tables
+//   GatewayBench scaleout ... (ScaleOut.cs)
+//       requests/s of one Flare host and of two sharing a PostgreSQL database, for bench/scaleout/run.sh
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
@@ -18,6 +20,11 @@ if (args.Length >= 3 && args[0] == "upstream" && args[1] == "--url")
 {
     FastUpstream.Run(args[2]);
     return 0;
+}
+
+if (args.Length > 0 && args[0] == "scaleout")
+{
+    return await ScaleOut.RunAsync(args[1..]);
 }
 
 if (args.Length == 0 || args[0] != "run")
@@ -224,17 +231,7 @@ double OursCpu() => Proc.CpuSeconds(Environment.ProcessId) + Proc.CpuSeconds(ups
 
 static IEnumerable<Target> Rotate(List<Target> list, int by) => list.Skip(by % list.Count).Concat(list.Take(by % list.Count));
 
-static double Pct(List<double> values, double p)
-{
-    if (values.Count == 0)
-    {
-        return double.NaN;
-    }
-
-    var sorted = values.ToArray();
-    Array.Sort(sorted);
-    return sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
-}
+static double Pct(List<double> values, double p) => Stats.Pct(values, p);
 
 static string Added(List<double> flare, List<double> direct, double p) => (Pct(flare, p) - Pct(direct, p)).ToString("+0.000;-0.000", CultureInfo.InvariantCulture);
 
