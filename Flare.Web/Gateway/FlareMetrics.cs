@@ -70,7 +70,7 @@ public sealed class PrometheusExporter : IDisposable
                 {
                     Histogram<double> => "histogram",
                     ObservableGauge<int> => "gauge",
-                    _ => "counter",
+                    _ => "counter", // an observable counter reports its running total, set (not added) below
                 };
                 _instruments[instrument.Name] = (kind, instrument.Description);
                 listener.EnableMeasurementEvents(instrument, this);
@@ -104,7 +104,7 @@ public sealed class PrometheusExporter : IDisposable
             case Histogram<double>:
                 series.Observe(value, LatencyBuckets);
                 break;
-            case ObservableGauge<int>:
+            case ObservableGauge<int> or ObservableCounter<long>:
                 series.Set(value);
                 break;
             default:

@@ -28,7 +28,14 @@ public static class GatewayHosting
         services.AddSingleton<UpstreamClientPool>();
         services.AddSingleton<RequestLogWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<RequestLogWriter>());
-        services.AddSingleton<FlareMetrics>();
+        services.AddSingleton(sp =>
+        {
+            var metrics = new FlareMetrics(sp.GetRequiredService<RoutingState>());
+            var log = sp.GetRequiredService<RequestLogWriter>();
+            metrics.Meter.CreateObservableCounter("flare_request_log_dropped", () => log.Dropped,
+                description: "Request log rows lost because the database could not keep up (the writer's queue was full).");
+            return metrics;
+        });
         services.AddSingleton<PrometheusExporter>();
         services.AddSingleton<GatewayHandler>();
         services.AddSingleton<DeploymentHealthSignal>();

@@ -339,6 +339,7 @@ public sealed class GatewayTests
         Assert.Contains("flare_tokens_total{deployment=\"llama-8b@emu\",direction=\"output\"} 8", metrics);
         Assert.Contains("flare_e2e_seconds_count{deployment=\"llama-8b@emu\"} 1", metrics);
         Assert.Contains("flare_in_flight{deployment=\"llama-8b@emu\"} 0", metrics);
+        Assert.Contains("flare_request_log_dropped_total 0\n", metrics);
     }
 
     private const string LeastOutstanding = Flare.Routing.Routing.LeastOutstandingPolicy.PolicyName;
