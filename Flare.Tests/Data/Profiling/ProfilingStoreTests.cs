@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Flare.Tests.Data.Profiling;
 
-/// <summary>The profiling store on a real SQLite file: run lifecycle, resume rules, fit versions.</summary>
+/// <summary>The profiling store on a real database (the suite's provider): run lifecycle, resume rules, fit versions.</summary>
 public sealed class ProfilingStoreTests
 {
     private static ProfileSweepSettings Small => new() { InputLengths = [64], OutputLengths = [8, 16], Concurrency = [1] };

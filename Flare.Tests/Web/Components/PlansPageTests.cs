@@ -13,7 +13,7 @@ using MudBlazor;
 namespace Flare.Tests.Web.Components;
 
 /// <summary>
-/// The Plans page over a real SQLite file with the real store, service and publisher into a real routing state. Jobs go
+/// The Plans page over a real database with the real store, service and publisher into a real routing state. Jobs go
 /// to a Hangfire storage no server reads, so a plan stays computing until the test completes it (as the job would).
 /// </summary>
 public sealed class PlansPageTests : ComponentTestBase

@@ -19,7 +19,7 @@ using MudBlazor;
 namespace Flare.Tests.Web.Components;
 
 /// <summary>
-/// The routing history page over a real SQLite file with the real store, import worker and live estimator (their
+/// The routing history page over a real database with the real store, import worker and live estimator (their
 /// background services started by the test): empty state, live progress, issues, mapping, upload.
 /// </summary>
 public sealed class RoutingHistoryPageTests : ComponentTestBase
