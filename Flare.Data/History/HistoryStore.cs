@@ -59,6 +59,12 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
     private const int NameMaxLength = 200;
     private const int ExternalIdMaxLength = 200;
 
+    /// <summary>
+    /// What writers of outcomes (import batches, feedback) serialize on, so outcome ids grow in commit order: the live
+    /// estimator catches up by reading the ids above the last one it saw, and would skip a batch whose ids were taken
+    /// before another writer's higher ones but committed after them.
+    /// </summary>
+    private const string OutcomeWriters = "history-outcomes";
 
     private readonly SemaphoreSlim _feedbackGate = new(1, 1);
 
@@ -373,6 +379,7 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
         {
             var datasetId = await EnsureFeedbackDatasetAsync(ct);
             await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await using var tx = await db.Database.BeginSerializedTransactionAsync(OutcomeWriters, ct);
             var dataset = await db.HistoryDatasets.SingleAsync(d => d.Id == datasetId, ct);
             var map = await db.HistoryModelMap.SingleOrDefaultAsync(m => m.DatasetId == datasetId && m.DatasetModel == model, ct);
             if (map is null)
@@ -409,7 +416,8 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
             dataset.RowsRead++;
             dataset.RowsImported++;
             dataset.FinishedUtc = Now;
-            await db.SaveChangesAsync(ct); // one transaction: the prompt, the outcome, the mapping and the counters
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct); // one transaction: the prompt, the outcome, the mapping and the counters
             Raise(datasetId, HistoryChangeKind.Feedback);
             return new HistoryFeedbackResult(datasetId, existing.Id, outcome.Id, newPrompt, map.RegistryModelId is not null);
         }
@@ -622,7 +630,7 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
         dataset.RowsRejected = run.RowsRejected;
         dataset.BytesRead = bytesRead;
         dataset.IssuesJson = run.Issues.ToJson();
-        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        await using (var tx = await db.Database.BeginSerializedTransactionAsync(OutcomeWriters, ct))
         {
             await db.SaveChangesAsync(ct);
             await InsertOutcomesAsync(db, tx.GetDbTransaction(), outcomes.Select(o => (o.New?.Id ?? o.PromptId, o.Outcome)), ct);
