@@ -5,6 +5,7 @@ using Flare.Data.Registry;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -95,10 +96,18 @@ public static class FlareDataExtensions
 
     /// <summary>
     /// Applies pending migrations and switches SQLite to write-ahead logging (readers never block the
-    /// writer; the setting persists in the file).
+    /// writer; the setting persists in the file). On PostgreSQL the database and EF Core's history table are created
+    /// first when missing: EF Core's migrator reads the history table before it creates it, and logs that failed read
+    /// (and a connection to a database not created yet) as errors, which a first start must not show.
     /// </summary>
     public static async Task MigrateAsync(this FlareDbContext db, CancellationToken ct = default)
     {
+        if (db.Database.IsNpgsql())
+        {
+            PostgresDatabase.EnsureExists(db.Database.GetConnectionString()!);
+            await db.Database.ExecuteSqlRawAsync(db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript(), ct);
+        }
+
         await db.Database.MigrateAsync(ct);
         if (db.Database.IsSqlite())
         {
