@@ -522,6 +522,9 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
         public int RowsRead { get; set; }
         public int RowsImported { get; set; }
         public int RowsRejected { get; set; }
+
+        /// <summary>The rows imported when the planner's statistics were last refreshed (see <see cref="AnalyzeAsync"/>).</summary>
+        public int RowsAtLastAnalyze { get; set; }
     }
 
     private async Task<ImportRun> LoadRunAsync(int datasetId, CancellationToken ct)
@@ -642,7 +645,28 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
             run.PromptIds[hash] = row.Id;
         }
 
+        if (run.RowsImported > 0 && run.RowsImported >= 2 * run.RowsAtLastAnalyze)
+        {
+            await AnalyzeAsync(db, ct);
+            run.RowsAtLastAnalyze = run.RowsImported;
+        }
+
         Raise(run.DatasetId, HistoryChangeKind.Progress);
+    }
+
+    /// <summary>
+    /// Refreshes PostgreSQL's planner statistics of the history after an import has grown it: autovacuum does so only
+    /// minutes later, and until then the planner, taking the tables for nearly empty, joins every outcome read to every
+    /// prompt of its dataset (seconds for a few thousand rows, where fresh statistics take milliseconds). Called when an
+    /// import has doubled its rows since the last refresh, a few times per import, and when it ends. SQLite plans the
+    /// history's reads by its indexes alone.
+    /// </summary>
+    private static async Task AnalyzeAsync(FlareDbContext db, CancellationToken ct)
+    {
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlRawAsync("""ANALYZE "HistoryPrompts", "HistoryOutcomes" """, ct);
+        }
     }
 
     private static Task InsertOutcomesAsync(
@@ -703,6 +727,11 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
         dataset.FinishedUtc = Now;
         dataset.IssuesJson = run.Issues.ToJson();
         await db.SaveChangesAsync(ct);
+        if (run.RowsImported > run.RowsAtLastAnalyze)
+        {
+            await AnalyzeAsync(db, ct); // before the estimator's rebuild reads the whole history
+        }
+
         Raise(run.DatasetId, HistoryChangeKind.Finished);
         return await ViewAsync(db, run.DatasetId, ct);
     }
