@@ -63,7 +63,7 @@ public sealed class RoutingHistoryPageTests : ComponentTestBase
     {
         var cut = Ctx.Render<RoutingHistory>();
 
-        var empty = cut.Find("[data-testid=history-empty]").TextContent;
+        var empty = cut.WaitForElement("[data-testid=history-empty]").TextContent;
         Assert.Contains("No routing history yet", empty);
         Assert.Contains("/v1/feedback", empty);
         Assert.Empty(cut.FindAll("[data-testid=dataset-table]"));
@@ -118,7 +118,7 @@ public sealed class RoutingHistoryPageTests : ComponentTestBase
         var done = await HistoryStoreTests.ImportAsync(Store, bytes, new HistoryImportOptions { Format = HistoryFormat.Jsonl });
         var cut = Ctx.Render<RoutingHistory>();
 
-        Assert.Contains("1 unmapped", cut.Find("[data-testid=unmapped-count]").TextContent);
+        cut.WaitForAssertion(() => Assert.Contains("1 unmapped", cut.Find("[data-testid=unmapped-count]").TextContent));
         await cut.Find("[data-testid=show-dataset]").ClickAsync(new());
         Assert.Empty(cut.FindAll("[data-testid=map-alpha] [data-testid=unmapped]"));
         Assert.Single(cut.FindAll("[data-testid=map-beta] [data-testid=unmapped]"));
