@@ -144,11 +144,20 @@ public sealed class MultiHostTests
         // One run sends 12 to 15 requests; the same run executed on both hosts would have sent at least 24.
         Assert.InRange(backend.RequestCount - before, 12, 15);
 
-        // Both hosts' job servers were polling the one queue; one of them took the job.
+        // Both hosts' job servers were polling the one queue; one of them took the job. (The run is stored as completed
+        // just before its job returns; Hangfire records the job's success a moment later.)
         await using var connection = new NpgsqlConnection(db.ConnectionString);
         await connection.OpenAsync(Ct);
         await using var servers = new NpgsqlCommand("SELECT count(*) FROM hangfire.server", connection);
         Assert.Equal(2L, (long)(await servers.ExecuteScalarAsync(Ct))!);
+        await using var unfinished = new NpgsqlCommand("SELECT count(*) FROM hangfire.job WHERE statename IN ('Enqueued', 'Processing')", connection);
+        var settled = DateTime.UtcNow.AddSeconds(10);
+        while ((long)(await unfinished.ExecuteScalarAsync(Ct))! > 0)
+        {
+            Assert.True(DateTime.UtcNow < settled, "Hangfire had not recorded the profiling job's end 10 s after the run completed");
+            await Task.Delay(50, Ct);
+        }
+
         await using var succeeded = new NpgsqlCommand("SELECT count(*) FROM hangfire.job WHERE statename = 'Succeeded'", connection);
         Assert.Equal(1L, (long)(await succeeded.ExecuteScalarAsync(Ct))!);
     }
