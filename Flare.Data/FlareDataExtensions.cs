@@ -1,6 +1,12 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
 using Flare.Data.Registry;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Flare.Data;
@@ -90,14 +96,42 @@ public static class FlareDataExtensions
 
     /// <summary>
     /// Applies pending migrations and switches SQLite to write-ahead logging (readers never block the
-    /// writer; the setting persists in the file).
+    /// writer; the setting persists in the file). On PostgreSQL the database and EF Core's history table are created
+    /// first when missing: EF Core's migrator reads the history table before it creates it, and logs that failed read
+    /// (and a connection to a database not created yet) as errors, which a first start must not show.
     /// </summary>
     public static async Task MigrateAsync(this FlareDbContext db, CancellationToken ct = default)
     {
+        if (db.Database.IsNpgsql())
+        {
+            PostgresDatabase.EnsureExists(db.Database.GetConnectionString()!);
+            await db.Database.ExecuteSqlRawAsync(db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript(), ct);
+        }
+
         await db.Database.MigrateAsync(ct);
         if (db.Database.IsSqlite())
         {
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
+    }
+
+    /// <summary>
+    /// Begins a transaction for a write that depends on what it reads first (the live plan an activation replaces, a
+    /// fit's next version, whether an administrator exists yet): no other such write of <paramref name="scope"/> runs
+    /// between the read and the commit. SQLite needs nothing more: Microsoft.Data.Sqlite begins with <c>BEGIN IMMEDIATE</c>,
+    /// which takes the database's one write lock at once. PostgreSQL locks rows only as they are written, so two
+    /// transactions could read the same state and both act on it; a transaction-scoped advisory lock named after
+    /// <paramref name="scope"/> makes them take turns, on every host sharing the database.
+    /// </summary>
+    public static async Task<IDbContextTransaction> BeginSerializedTransactionAsync(this DatabaseFacade database, string scope, CancellationToken ct = default)
+    {
+        var tx = await database.BeginTransactionAsync(ct);
+        if (database.IsNpgsql())
+        {
+            var key = BinaryPrimitives.ReadInt64LittleEndian(SHA256.HashData(Encoding.UTF8.GetBytes("flare:" + scope)));
+            await database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", ct);
+        }
+
+        return tx;
     }
 }

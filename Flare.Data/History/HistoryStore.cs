@@ -59,6 +59,12 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
     private const int NameMaxLength = 200;
     private const int ExternalIdMaxLength = 200;
 
+    /// <summary>
+    /// What writers of outcomes (import batches, feedback) serialize on, so outcome ids grow in commit order: the live
+    /// estimator catches up by reading the ids above the last one it saw, and would skip a batch whose ids were taken
+    /// before another writer's higher ones but committed after them.
+    /// </summary>
+    private const string OutcomeWriters = "history-outcomes";
 
     private readonly SemaphoreSlim _feedbackGate = new(1, 1);
 
@@ -373,6 +379,7 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
         {
             var datasetId = await EnsureFeedbackDatasetAsync(ct);
             await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await using var tx = await db.Database.BeginSerializedTransactionAsync(OutcomeWriters, ct);
             var dataset = await db.HistoryDatasets.SingleAsync(d => d.Id == datasetId, ct);
             var map = await db.HistoryModelMap.SingleOrDefaultAsync(m => m.DatasetId == datasetId && m.DatasetModel == model, ct);
             if (map is null)
@@ -409,7 +416,8 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
             dataset.RowsRead++;
             dataset.RowsImported++;
             dataset.FinishedUtc = Now;
-            await db.SaveChangesAsync(ct); // one transaction: the prompt, the outcome, the mapping and the counters
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct); // one transaction: the prompt, the outcome, the mapping and the counters
             Raise(datasetId, HistoryChangeKind.Feedback);
             return new HistoryFeedbackResult(datasetId, existing.Id, outcome.Id, newPrompt, map.RegistryModelId is not null);
         }
@@ -514,6 +522,9 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
         public int RowsRead { get; set; }
         public int RowsImported { get; set; }
         public int RowsRejected { get; set; }
+
+        /// <summary>The rows imported when the planner's statistics were last refreshed (see <see cref="AnalyzeAsync"/>).</summary>
+        public int RowsAtLastAnalyze { get; set; }
     }
 
     private async Task<ImportRun> LoadRunAsync(int datasetId, CancellationToken ct)
@@ -622,7 +633,7 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
         dataset.RowsRejected = run.RowsRejected;
         dataset.BytesRead = bytesRead;
         dataset.IssuesJson = run.Issues.ToJson();
-        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        await using (var tx = await db.Database.BeginSerializedTransactionAsync(OutcomeWriters, ct))
         {
             await db.SaveChangesAsync(ct);
             await InsertOutcomesAsync(db, tx.GetDbTransaction(), outcomes.Select(o => (o.New?.Id ?? o.PromptId, o.Outcome)), ct);
@@ -634,7 +645,28 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
             run.PromptIds[hash] = row.Id;
         }
 
+        if (run.RowsImported > 0 && run.RowsImported >= 2 * run.RowsAtLastAnalyze)
+        {
+            await AnalyzeAsync(db, ct);
+            run.RowsAtLastAnalyze = run.RowsImported;
+        }
+
         Raise(run.DatasetId, HistoryChangeKind.Progress);
+    }
+
+    /// <summary>
+    /// Refreshes PostgreSQL's planner statistics of the history after an import has grown it: autovacuum does so only
+    /// minutes later, and until then the planner, taking the tables for nearly empty, joins every outcome read to every
+    /// prompt of its dataset (seconds for a few thousand rows, where fresh statistics take milliseconds). Called when an
+    /// import has doubled its rows since the last refresh, a few times per import, and when it ends. SQLite plans the
+    /// history's reads by its indexes alone.
+    /// </summary>
+    private static async Task AnalyzeAsync(FlareDbContext db, CancellationToken ct)
+    {
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlRawAsync("""ANALYZE "HistoryPrompts", "HistoryOutcomes" """, ct);
+        }
     }
 
     private static Task InsertOutcomesAsync(
@@ -695,6 +727,11 @@ public sealed class HistoryStore(IDbContextFactory<FlareDbContext> dbFactory, Hi
         dataset.FinishedUtc = Now;
         dataset.IssuesJson = run.Issues.ToJson();
         await db.SaveChangesAsync(ct);
+        if (run.RowsImported > run.RowsAtLastAnalyze)
+        {
+            await AnalyzeAsync(db, ct); // before the estimator's rebuild reads the whole history
+        }
+
         Raise(run.DatasetId, HistoryChangeKind.Finished);
         return await ViewAsync(db, run.DatasetId, ct);
     }

@@ -17,6 +17,9 @@ public sealed class PlanStore(IDbContextFactory<FlareDbContext> dbFactory, PlanC
     /// <summary>Longest who and why kept, in characters (the columns' sizes).</summary>
     public const int MaxByLength = 100, MaxReasonLength = 1000;
 
+    /// <summary>What activations and rollbacks serialize on: each reads the live plan and writes the next one.</summary>
+    private const string ActivationScope = "plan-activation";
+
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
     /// <summary>Stores a plan to compute: checks the policy, its parameters, the models they name and who/why.</summary>
@@ -133,8 +136,8 @@ public sealed class PlanStore(IDbContextFactory<FlareDbContext> dbFactory, PlanC
     }
 
     /// <summary>
-    /// Makes a ready plan live. In one transaction (SQLite's <c>BEGIN IMMEDIATE</c>, so concurrent activations queue): the
-    /// plan is checked, the live plan read, and an activation written that records it as the previous one.
+    /// Makes a ready plan live. In one serialized transaction (concurrent activations, on any host, queue): the plan is
+    /// checked, the live plan read, and an activation written that records it as the previous one.
     /// </summary>
     public async Task<Outcome<PlanActivationView>> ActivateAsync(long id, string activatedBy, string reason, CancellationToken ct = default)
     {
@@ -146,7 +149,7 @@ public sealed class PlanStore(IDbContextFactory<FlareDbContext> dbFactory, PlanC
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.Database.BeginSerializedTransactionAsync(ActivationScope, ct);
         var plan = await db.RoutingPlans.AsNoTracking().SingleOrDefaultAsync(p => p.Id == id, ct);
         if (plan is null)
         {
@@ -181,7 +184,7 @@ public sealed class PlanStore(IDbContextFactory<FlareDbContext> dbFactory, PlanC
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.Database.BeginSerializedTransactionAsync(ActivationScope, ct);
         var live = await LiveActivationAsync(db, ct);
         if (live?.PreviousPlanId is not { } previousId)
         {

@@ -337,7 +337,7 @@ public sealed class ProfilingStore(IDbContextFactory<FlareDbContext> dbFactory, 
     {
         ArgumentNullException.ThrowIfNull(fit);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.Database.BeginSerializedTransactionAsync("profile-fits", ct);
         var version = 1 + (await db.ProfileFits.Where(f => f.DeploymentId == fit.DeploymentId).MaxAsync(f => (int?)f.Version, ct) ?? 0);
         await db.ProfileFits.Where(f => f.DeploymentId == fit.DeploymentId && f.IsActive)
             .ExecuteUpdateAsync(s => s.SetProperty(f => f.IsActive, false), ct);

@@ -13,8 +13,9 @@ public sealed class MigrationsTests
         await using var db = await TestDatabase.CreateAsync();
         await using var ctx = await db.CreateContextAsync();
 
+        // The suite's provider's migrations (TestProvider): the SQLite pass checks migrations/Sqlite, the PostgreSQL pass migrations/Postgres.
         Assert.False(ctx.Database.HasPendingModelChanges(),
-            "The EF model changed without a migration: run dotnet ef migrations add NAME --project migrations/Sqlite --startup-project Flare.Web --output-dir . --namespace Flare.Data.Migrations.Sqlite");
+            $"The EF model changed without a {TestProvider.Current} migration: add one for each provider with the two dotnet ef migrations add commands in the README.");
         Assert.Empty(await ctx.Database.GetPendingMigrationsAsync(TestContext.Current.CancellationToken));
     }
 

@@ -5,7 +5,7 @@ using MudBlazor.Services;
 
 namespace Flare.Tests.Support;
 
-/// <summary>A bUnit context with MudBlazor's services and providers and the registry on a real SQLite file.</summary>
+/// <summary>A bUnit context with MudBlazor's services and providers and the registry on a real database.</summary>
 public static class BunitSetup
 {
     public static BunitContext Create(TestDatabase db, Action<IServiceCollection>? services = null)

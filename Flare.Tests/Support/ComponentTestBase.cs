@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Flare.Tests.Support;
 
-/// <summary>A bUnit context over a real, migrated SQLite registry, created and disposed per test.</summary>
+/// <summary>A bUnit context over a real, migrated registry database (the suite's provider), created and disposed per test.</summary>
 public abstract class ComponentTestBase : IAsyncLifetime
 {
     protected TestDatabase Db { get; private set; } = null!;

@@ -6,7 +6,7 @@ namespace Flare.Tests.Support;
 
 /// <summary>
 /// Flare's program as a child process on a free loopback port, so a test can kill it for real (SIGKILL: no shutdown
-/// code runs) and then start <see cref="FlareServer"/> on the same data directory. Its client is the administrator.
+/// code runs) and then start <see cref="FlareServer"/> on the same data directory and database (<see cref="TestProvider"/>). Its client is the administrator.
 /// </summary>
 public sealed class FlareProcess : IDisposable
 {
@@ -24,7 +24,7 @@ public sealed class FlareProcess : IDisposable
     public static async Task<FlareProcess> StartAsync(string dataDirectory, string readyPath, CancellationToken ct)
     {
         var port = FreePort();
-        var child = Process.Start(new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList =
             {
@@ -35,7 +35,13 @@ public sealed class FlareProcess : IDisposable
             WorkingDirectory = dataDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-        })!;
+        };
+        foreach (var arg in TestProvider.FlareArgs(dataDirectory))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var child = Process.Start(start)!;
         child.OutputDataReceived += (_, _) => { };
         child.ErrorDataReceived += (_, _) => { };
         child.BeginOutputReadLine();

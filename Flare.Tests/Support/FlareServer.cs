@@ -8,7 +8,9 @@ namespace Flare.Tests.Support;
 
 /// <summary>
 /// Flare's real program on real Kestrel, on a free loopback port, with its data in a folder the test
-/// owns, so a test can stop it and start it again on the same database.
+/// owns and its database on the suite's provider (<see cref="TestProvider"/>), so a test can stop it and start it again
+/// on the same database. Settings in the extra arguments win over the provider's (the multi-host tests name one
+/// PostgreSQL database for two data directories).
 /// </summary>
 public sealed class FlareServer : IAsyncDisposable
 {
@@ -39,6 +41,7 @@ public sealed class FlareServer : IAsyncDisposable
             $"--Flare:Demo={Demo}",
             "--Flare:HostEmulator=false",
             "--Flare:DemoTrafficPerSecond=0",
+            .. TestProvider.FlareArgs(DataDirectory),
             .. AdminCredentials.Args,
             .. _extraArgs,
         ], ConfigureServices);

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Flare.Tests.Support;
 
-/// <summary>Flare's real host on an in-memory server, with its own SQLite file in a temp folder.</summary>
+/// <summary>Flare's real host on an in-memory server, with a temp data folder and a database of its own on the suite's provider.</summary>
 public sealed class FlareWebFactory(bool demo = false) : WebApplicationFactory<Program>
 {
     private readonly TempDirectory _dir = new();
@@ -13,6 +13,11 @@ public sealed class FlareWebFactory(bool demo = false) : WebApplicationFactory<P
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Flare:DataDirectory", _dir.Path);
+        foreach (var (key, value) in TestProvider.Configuration(_dir.Path))
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.UseSetting("Flare:Demo", demo ? "true" : "false");
         builder.UseSetting("Flare:HostEmulator", "false");
         builder.UseSetting("Flare:DemoTrafficPerSecond", "0");

@@ -2,7 +2,10 @@ using Microsoft.Data.Sqlite;
 
 namespace Flare.Tests.Support;
 
-/// <summary>A fresh folder under the system temp directory, deleted (with its SQLite files) on dispose.</summary>
+/// <summary>
+/// A fresh folder under the system temp directory, deleted on dispose with the database of a host whose data directory it
+/// was (its SQLite files, or its PostgreSQL database: see <see cref="TestProvider"/>).
+/// </summary>
 public sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
@@ -13,10 +16,9 @@ public sealed class TempDirectory : IDisposable
 
     public string Path { get; }
 
-    public string DatabasePath => System.IO.Path.Combine(Path, "flare.db");
-
     public void Dispose()
     {
+        TestProvider.Release(Path);
         SqliteConnection.ClearAllPools();
         try
         {

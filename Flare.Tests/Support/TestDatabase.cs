@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Flare.Tests.Support;
 
-/// <summary>A real, migrated SQLite file with the registry store on top, for tests below the web host.</summary>
+/// <summary>A real, migrated database on the suite's provider (<see cref="TestProvider"/>) with the stores on top, for tests below the web host.</summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
     private readonly TempDirectory _dir;
@@ -23,7 +23,7 @@ public sealed class TestDatabase : IAsyncDisposable
     public static async Task<TestDatabase> CreateAsync()
     {
         var dir = new TempDirectory();
-        var services = new ServiceCollection().AddFlareSqlite(_ => dir.DatabasePath).BuildServiceProvider();
+        var services = new ServiceCollection().AddFlareDatabase(_ => TestProvider.Settings(dir.Path)).BuildServiceProvider();
         var db = new TestDatabase(services, dir);
         await using var ctx = await db.CreateContextAsync();
         await ctx.MigrateAsync();

@@ -15,10 +15,10 @@ namespace Flare.Web.History;
 /// <para>At start the embedder is loaded (an ONNX model that is missing or broken stops Flare with the reason) and the
 /// estimator is rebuilt from the database in the background; <see cref="IsReady"/> says when that is done.</para>
 /// <para>After each committed import batch and each feedback row, <see cref="CatchUpAsync"/> adds the outcomes stored
-/// since the last one it saw (SQLite commits one writer at a time, so outcome ids grow in commit order). A mapping
-/// change, a deleted dataset, a renamed or deleted registry model, or an import that at least doubled the history since
-/// the built-in embedder's idf was fitted, rebuild the estimator off to the side and swap it in one write: readers keep
-/// using the previous one until then.</para>
+/// since the last one it saw (writers of outcomes take turns, on SQLite by its one write lock, on PostgreSQL by an
+/// advisory lock, so outcome ids grow in commit order). A mapping change, a deleted dataset, a renamed or deleted
+/// registry model, or an import that at least doubled the history since the built-in embedder's idf was fitted, rebuild
+/// the estimator off to the side and swap it in one write: readers keep using the previous one until then.</para>
 /// </remarks>
 public sealed partial class HistoryIndexService : IHistoryEstimatorSource, IHostedService, IDisposable
 {

@@ -85,7 +85,7 @@ public sealed class AdminAccounts(IDbContextFactory<FlareDbContext> dbFactory, I
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.Database.BeginSerializedTransactionAsync("first-admin", ct);
         if (await db.AdminUsers.AnyAsync(ct))
         {
             _anyAdmin = true;

@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Flare.Tests.Data.History;
 
-/// <summary>Imports into a real SQLite file: batches, line-numbered issues, dedupe by hash, interruption and resume, mapping, feedback.</summary>
+/// <summary>Imports into a real database (the suite's provider): batches, line-numbered issues, dedupe by hash, interruption and resume, mapping, feedback.</summary>
 public sealed class HistoryStoreTests : IAsyncLifetime
 {
     private TestDatabase _db = null!;

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Flare.Tests.Data.Profiling;
 
-/// <summary>The profiling store on a real SQLite file: run lifecycle, resume rules, fit versions.</summary>
+/// <summary>The profiling store on a real database (the suite's provider): run lifecycle, resume rules, fit versions.</summary>
 public sealed class ProfilingStoreTests
 {
     private static ProfileSweepSettings Small => new() { InputLengths = [64], OutputLengths = [8, 16], Concurrency = [1] };
@@ -105,6 +105,24 @@ public sealed class ProfilingStoreTests
 
         Assert.True((await store.ActivateFitAsync(v1.Id)).IsOk);
         Assert.Equal(1, Assert.Single(await store.ListActiveFitsAsync()).Version);
+    }
+
+    [Fact]
+    public async Task SaveFit_ManyAtOnce_ConsecutiveVersions_AndOneActive()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var store = db.Services.GetRequiredService<ProfilingStore>();
+        var (_, _, deployment) = await Samples.FleetAsync(db.Store);
+        var good = new CurveFitQuality(30, 0.99, 0.02, 0.03, FitVerdict.Good, null);
+        var fit = new ProfileFitView(0, deployment.Id, 0, null, true, default,
+            new ProfileFit(new LatencyModel(20, 0.05, 0.001, 1, 8, 0.1, 0.0001), good, good, good, 30, 2, 16), 512, 128, 10, 1280, 0.0001, "test");
+
+        // A profiling run finishing while an operator imports a profile for the same deployment, say.
+        var saved = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => store.SaveFitAsync(fit))));
+
+        Assert.Equal([1, 2, 3, 4, 5, 6], saved.Select(f => f.Version).Order());
+        var fits = await store.ListFitsAsync(deployment.Id);
+        Assert.Equal(6, Assert.Single(fits, f => f.IsActive).Version);
     }
 
     [Fact]

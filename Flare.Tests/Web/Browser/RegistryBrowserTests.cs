@@ -57,7 +57,7 @@ public sealed class RegistryBrowserTests() : BrowserTest(demo: false)
         await Expect(table.GetByText("••••1234")).ToBeVisibleAsync();
         await Artifacts.ScreenshotAsync(page, "registry-deployments");
 
-        // Reload: everything is still there, read back from the SQLite file.
+        // Reload: everything is still there, read back from the database.
         await page.ReloadAsync();
         await WaitInteractiveAsync(page);
         await Expect(page.GetByTestId("deployment-table").GetByText("phi-3@t4")).ToBeVisibleAsync();

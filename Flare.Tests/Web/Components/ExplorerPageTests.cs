@@ -18,7 +18,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flare.Tests.Web.Components;
 
-/// <summary>The explorer page and its workload sample over a real SQLite registry and history.</summary>
+/// <summary>The explorer page and its workload sample over a real registry and history database.</summary>
 public sealed class ExplorerPageTests : ComponentTestBase
 {
     private readonly StaticProfileSource _profiles = new();

@@ -66,6 +66,7 @@ public sealed class OverviewTests : ComponentTestBase
 
         var cut = Ctx.Render<Home>();
 
+        cut.WaitForAssertion(() => Assert.Equal(3, cut.FindAll("[data-testid=profile-attention]").Count));
         var shares = cut.FindAll("[data-testid=share-row]").ToDictionary(r => r.GetAttribute("data-deployment")!, r => r.QuerySelector("[data-testid=share-value]")!.TextContent);
         Assert.Equal(new Dictionary<string, string> { ["a"] = "60%", ["b"] = "40%" }, shares);
         Assert.EndsWith("· 1", cut.Find("[data-testid=overview-errors]").TextContent);

@@ -13,7 +13,7 @@ using MudBlazor;
 namespace Flare.Tests.Web.Components;
 
 /// <summary>
-/// The Plans page over a real SQLite file with the real store, service and publisher into a real routing state. Jobs go
+/// The Plans page over a real database with the real store, service and publisher into a real routing state. Jobs go
 /// to a Hangfire storage no server reads, so a plan stays computing until the test completes it (as the job would).
 /// </summary>
 public sealed class PlansPageTests : ComponentTestBase
@@ -52,8 +52,8 @@ public sealed class PlansPageTests : ComponentTestBase
     {
         var cut = Ctx.Render<PlansPage>();
 
+        cut.WaitForAssertion(() => Assert.Contains("No plans yet", cut.Find("[data-testid=plan-table]").TextContent));
         Assert.Contains("the built-in default · least-outstanding", cut.Find("[data-testid=live-plan]").TextContent);
-        Assert.Contains("No plans yet", cut.Find("[data-testid=plan-table]").TextContent);
         Assert.True(cut.Find("[data-testid=rollback]").HasAttribute("disabled"));
     }
 
@@ -100,7 +100,7 @@ public sealed class PlansPageTests : ComponentTestBase
         var dialogs = Ctx.Render<MudDialogProvider>();
         var id = await ReadyPlanAsync("best-quality", "launch");
         var cut = Ctx.Render<PlansPage>();
-        var row = cut.Find($"[data-testid=plan-{id}]").TextContent;
+        var row = cut.WaitForElement($"[data-testid=plan-{id}]").TextContent;
         Assert.Contains("0.812", row);
         Assert.Contains("strong@a 75%", row);
         Assert.Contains("$0.42", row);
@@ -133,7 +133,7 @@ public sealed class PlansPageTests : ComponentTestBase
         await service.ActivateAsync(first, "alice", "launch");
         await service.ActivateAsync(second, "alice", "save");
         var cut = Ctx.Render<PlansPage>();
-        Assert.Contains($"Roll back to plan {first}", cut.Find("[data-testid=rollback]").TextContent);
+        cut.WaitForAssertion(() => Assert.Contains($"Roll back to plan {first}", cut.Find("[data-testid=rollback]").TextContent));
 
         cut.Find("#change-reason").Change("cheapest hurt quality");
         var rolling = cut.Find("[data-testid=rollback]").ClickAsync(new());

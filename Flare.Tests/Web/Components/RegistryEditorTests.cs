@@ -102,6 +102,9 @@ public sealed class RegistryEditorTests : ComponentTestBase
         await Db.Store.CreateGpuTypeAsync(Samples.A100);
         var cut = Ctx.Render<DeploymentEditor>();
 
+        // Typed once the editor has loaded the registry (it then says there is no model to serve), not into the form it
+        // re-renders when the load completes.
+        cut.WaitForAssertion(() => Assert.Contains("Register a model", cut.Markup));
         cut.Find("#deployment-name").Input("orphan");
         cut.Find("#deployment-url").Input("http://10.0.0.9:8000/v1");
         await cut.Find("[data-testid=save]").ClickAsync(new());

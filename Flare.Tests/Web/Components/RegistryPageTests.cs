@@ -10,10 +10,18 @@ public sealed class RegistryPageTests : ComponentTestBase
     [Fact]
     public void Pages_EmptyRegistry_SayWhatToDoNext()
     {
-        Assert.Contains("No GPU types yet", Ctx.Render<Gpus>().Markup);
-        Assert.Contains("No models yet", Ctx.Render<Models>().Markup);
-        Assert.Contains("No deployments yet", Ctx.Render<Deployments>().Markup);
-        Assert.Contains("No deployments yet", Ctx.Render<Home>().Markup);
+        // Each page loads the registry after its first render (at once on SQLite, whose driver completes synchronously; a
+        // moment later on PostgreSQL).
+        AssertSays<Gpus>("No GPU types yet");
+        AssertSays<Models>("No models yet");
+        AssertSays<Deployments>("No deployments yet");
+        AssertSays<Home>("No deployments yet");
+    }
+
+    private void AssertSays<TPage>(string text) where TPage : Microsoft.AspNetCore.Components.IComponent
+    {
+        var cut = Ctx.Render<TPage>();
+        cut.WaitForAssertion(() => Assert.Contains(text, cut.Markup));
     }
 
     [Fact]

@@ -19,7 +19,7 @@ using MudBlazor;
 namespace Flare.Tests.Web.Components;
 
 /// <summary>
-/// The routing history page over a real SQLite file with the real store, import worker and live estimator (their
+/// The routing history page over a real database with the real store, import worker and live estimator (their
 /// background services started by the test): empty state, live progress, issues, mapping, upload.
 /// </summary>
 public sealed class RoutingHistoryPageTests : ComponentTestBase
@@ -63,7 +63,7 @@ public sealed class RoutingHistoryPageTests : ComponentTestBase
     {
         var cut = Ctx.Render<RoutingHistory>();
 
-        var empty = cut.Find("[data-testid=history-empty]").TextContent;
+        var empty = cut.WaitForElement("[data-testid=history-empty]").TextContent;
         Assert.Contains("No routing history yet", empty);
         Assert.Contains("/v1/feedback", empty);
         Assert.Empty(cut.FindAll("[data-testid=dataset-table]"));
@@ -118,7 +118,7 @@ public sealed class RoutingHistoryPageTests : ComponentTestBase
         var done = await HistoryStoreTests.ImportAsync(Store, bytes, new HistoryImportOptions { Format = HistoryFormat.Jsonl });
         var cut = Ctx.Render<RoutingHistory>();
 
-        Assert.Contains("1 unmapped", cut.Find("[data-testid=unmapped-count]").TextContent);
+        cut.WaitForAssertion(() => Assert.Contains("1 unmapped", cut.Find("[data-testid=unmapped-count]").TextContent));
         await cut.Find("[data-testid=show-dataset]").ClickAsync(new());
         Assert.Empty(cut.FindAll("[data-testid=map-alpha] [data-testid=unmapped]"));
         Assert.Single(cut.FindAll("[data-testid=map-beta] [data-testid=unmapped]"));

@@ -28,7 +28,7 @@ public sealed class FlareHostTests
         }
 
         Assert.Contains("Overview", await http.GetStringAsync("/", Ct));
-        Assert.True(File.Exists(Path.Combine(dir.Path, "flare.db")));
+        Assert.True(await TestProvider.DatabaseExistsAsync(dir.Path, Ct));
     }
 
     [Fact]

@@ -151,7 +151,8 @@ public sealed class MultiHostTests
         // One run sends 12 to 15 requests; the same run executed on both hosts would have sent at least 24.
         Assert.InRange(backend.RequestCount - before, 12, 15);
 
-        // Both hosts' job servers were polling the one queue; one of them took the job.
+        // Both hosts' job servers were polling the one queue; one of them took the job. (The run is stored as completed
+        // just before its job returns; Hangfire records the job's success a moment later.)
         await using var connection = new NpgsqlConnection(db.ConnectionString);
         await connection.OpenAsync(Ct);
         await using var servers = new NpgsqlCommand("SELECT count(*) FROM hangfire.server", connection);

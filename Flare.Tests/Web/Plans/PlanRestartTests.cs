@@ -46,7 +46,7 @@ public sealed class PlanRestartTests
 
         // A plan written while Flare is down stands for one whose job a restart lost (Hangfire keeps jobs in memory).
         long pending;
-        await using (var offline = new ServiceCollection().AddFlareSqlite(_ => dir.DatabasePath).BuildServiceProvider())
+        await using (var offline = new ServiceCollection().AddFlareDatabase(_ => TestProvider.Settings(dir.Path)).BuildServiceProvider())
         {
             pending = (await offline.GetRequiredService<PlanStore>().CreateAsync("random", new PlanParameters { Seed = 9 }, "bob", "spread")).Value!.Id;
         }

@@ -54,8 +54,8 @@ public sealed class ProfilingRestartTests
             await child.KillAsync(ct);
         }
 
-        // The file a SIGKILL left behind (WAL included) is a sound database.
-        Assert.Equal("ok", await IntegrityCheck.RunAsync(Path.Combine(dir.Path, "flare.db"), ct));
+        // What a SIGKILL left behind (on SQLite the file, WAL included) is a sound database.
+        Assert.Equal("ok", await IntegrityCheck.RunAsync(dir.Path, ct));
 
         // Started again on the same database: the run is interrupted, nothing recorded is lost.
         await using var flare = new FlareServer(dir.Path, demo: false);

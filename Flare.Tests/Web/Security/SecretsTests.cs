@@ -1,14 +1,12 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using Flare.Data.Registry;
 using Flare.Routing.Registry;
 using Flare.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Data.Sqlite;
 
 namespace Flare.Tests.Web.Security;
 
@@ -52,22 +50,19 @@ public sealed class SecretsTests
             Assert.Equal($"Bearer {Secret}", seen.Last());
         }
 
-        // At rest: the column holds ciphertext, and no file of the database (WAL included) holds the key.
-        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(dir.Path, "flare.db")};Mode=ReadOnly"))
+        // At rest: the column holds ciphertext, and nothing the database stored (on SQLite every file, WAL included; on
+        // PostgreSQL every row) holds the key.
+        await using (var connection = await TestProvider.OpenConnectionAsync(dir.Path, Ct))
         {
-            await connection.OpenAsync(Ct);
             await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT ApiKey FROM Deployments WHERE Id = {deploymentId}";
+            command.CommandText = $"SELECT \"ApiKey\" FROM \"Deployments\" WHERE \"Id\" = {deploymentId}";
             var stored = (string)(await command.ExecuteScalarAsync(Ct))!;
             Assert.StartsWith(Flare.Data.Security.SecretsInterceptor.Prefix, stored);
             Assert.DoesNotContain(Secret, stored);
         }
 
-        foreach (var file in Directory.GetFiles(dir.Path, "flare.db*"))
-        {
-            var bytes = await File.ReadAllBytesAsync(file, Ct);
-            Assert.True(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(Secret)) < 0, $"{Path.GetFileName(file)} holds the key in clear");
-        }
+        var holder = await TestProvider.FindStoredAsync(dir.Path, Secret, Ct);
+        Assert.True(holder is null, $"{holder} holds the key in clear");
 
         // A restart reads the key ring from the data directory: the key still decrypts and still goes upstream.
         await using (var server = new FlareServer(dir.Path, demo: false, $"--Flare:BootstrapApiKey={ClientKey}"))
