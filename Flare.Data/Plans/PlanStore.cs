@@ -2,6 +2,7 @@ using Flare.Data.Registry;
 using Flare.Routing.Registry;
 using Flare.Routing.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Flare.Data.Plans;
 
@@ -167,10 +168,7 @@ public sealed class PlanStore(IDbContextFactory<FlareDbContext> dbFactory, PlanC
             return Outcome<PlanActivationView>.Conflict($"Plan {id} is already live.");
         }
 
-        var view = await WriteActivationAsync(db, plan, live?.PlanId, activatedBy, reason, ct);
-        await tx.CommitAsync(ct);
-        changes.Raise();
-        return Outcome<PlanActivationView>.Ok(view);
+        return await CommitActivationAsync(db, tx, plan, live?.PlanId, activatedBy, reason, ct);
     }
 
     /// <summary>Makes the plan that was live before the current one live again, as a new activation (in one transaction).</summary>
@@ -194,14 +192,12 @@ public sealed class PlanStore(IDbContextFactory<FlareDbContext> dbFactory, PlanC
         }
 
         var previous = await db.RoutingPlans.AsNoTracking().SingleAsync(p => p.Id == previousId, ct);
-        var view = await WriteActivationAsync(db, previous, live.PlanId, activatedBy, reason, ct);
-        await tx.CommitAsync(ct);
-        changes.Raise();
-        return Outcome<PlanActivationView>.Ok(view);
+        return await CommitActivationAsync(db, tx, previous, live.PlanId, activatedBy, reason, ct);
     }
 
-    private async Task<PlanActivationView> WriteActivationAsync(
-        FlareDbContext db, RoutingPlanEntity plan, long? previous, string by, string reason, CancellationToken ct)
+    /// <summary>Writes the activation of <paramref name="plan"/>, commits <paramref name="tx"/> and tells the hosts.</summary>
+    private async Task<Outcome<PlanActivationView>> CommitActivationAsync(
+        FlareDbContext db, IDbContextTransaction tx, RoutingPlanEntity plan, long? previous, string by, string reason, CancellationToken ct)
     {
         var row = new RoutingPlanActivationEntity
         {
@@ -213,7 +209,10 @@ public sealed class PlanStore(IDbContextFactory<FlareDbContext> dbFactory, PlanC
         };
         db.RoutingPlanActivations.Add(row);
         await db.SaveChangesAsync(ct);
-        return new PlanActivationView(row.Id, row.PlanId, plan.Policy, DateTime.SpecifyKind(row.ActivatedUtc, DateTimeKind.Utc), row.ActivatedBy, row.Reason, row.PreviousPlanId);
+        await tx.CommitAsync(ct);
+        changes.Raise();
+        return Outcome<PlanActivationView>.Ok(new PlanActivationView(
+            row.Id, row.PlanId, plan.Policy, DateTime.SpecifyKind(row.ActivatedUtc, DateTimeKind.Utc), row.ActivatedBy, row.Reason, row.PreviousPlanId));
     }
 
     private async Task<Outcome<PlanView>> FinishAsync(long id, Action<RoutingPlanEntity> finish, CancellationToken ct)
