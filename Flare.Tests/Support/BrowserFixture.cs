@@ -81,16 +81,27 @@ public sealed class BrowserFixture : IAsyncLifetime
             .FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p));
 }
 
-/// <summary>Screenshots kept as test artifacts: attached to the test result and written under artifacts/screenshots/.</summary>
+/// <summary>
+/// What tests keep for people to look at, under <c>artifacts/</c> (on the PostgreSQL pass <c>artifacts/postgres/</c>, so the
+/// two passes of <c>./test.sh</c>, which run at the same time, never write the same file): screenshots, attached to the
+/// test result too, and measured figures.
+/// </summary>
 public static class Artifacts
 {
     public static async Task ScreenshotAsync(IPage page, string name)
     {
         var bytes = await page.ScreenshotAsync(new PageScreenshotOptions { FullPage = true });
-        var dir = Path.Combine(RepositoryRoot(), "artifacts", "screenshots");
-        Directory.CreateDirectory(dir);
-        await File.WriteAllBytesAsync(Path.Combine(dir, name + ".png"), bytes);
+        await File.WriteAllBytesAsync(Path.Combine(Folder("screenshots"), name + ".png"), bytes);
         TestContext.Current.AddAttachment(name + ".png", bytes, "image/png");
+    }
+
+    /// <summary>The folder (created) for this pass's artifacts, or a subfolder of it.</summary>
+    public static string Folder(params string[] subfolders)
+    {
+        var root = Path.Combine(RepositoryRoot(), "artifacts");
+        var dir = Path.Combine([TestProvider.IsPostgres ? Path.Combine(root, "postgres") : root, .. subfolders]);
+        Directory.CreateDirectory(dir);
+        return dir;
     }
 
     public static string RepositoryRoot()

@@ -60,13 +60,24 @@ public sealed class PlanRoutingTests
             var status = plan.GetProperty("status").GetString();
             if (status == "Ready")
             {
-                return id;
+                break;
             }
 
             Assert.True(status == "Computing", $"Plan {id} is {status}: {plan.GetProperty("failure")}");
             Assert.True(DateTime.UtcNow < deadline, $"Plan {id} was still computing after 30 s.");
             await Task.Delay(50, Ct);
         }
+
+        // The data plane republishes its plans off the request path once a plan is stored ready; until then a request
+        // naming the policy is still routed by the plan before it. (A live plan of the same policy keeps routing it.)
+        var routing = f.Flare.Services.GetRequiredService<Flare.Web.Gateway.RoutingState>();
+        while (routing.Plans.ForPolicy(policy)?.Version != id && routing.Plans.Live.Policy != policy)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Plan {id} was ready but not yet routing {policy} requests after 30 s.");
+            await Task.Delay(10, Ct);
+        }
+
+        return id;
     }
 
     internal static async Task ActivateAsync(GatewayFixture f, long id)

@@ -81,9 +81,7 @@ public sealed class ProfileRunnerTests
         var (ttftMape, tpotMape, e2eMape) = (errors.Average(e => e.Ttft), errors.Average(e => e.Tpot), errors.Average(e => e.E2e));
         var summary = $"left-out-cell MAPE: TTFT {ttftMape:P1}, TPOT {tpotMape:P1}, e2e {e2eMape:P1}\n{report}";
         TestContext.Current.SendDiagnosticMessage(summary);
-        var artifacts = Path.Combine(Flare.Tests.Support.Artifacts.RepositoryRoot(), "artifacts");
-        Directory.CreateDirectory(artifacts);
-        await File.WriteAllTextAsync(Path.Combine(artifacts, "profiling-left-out-points.txt"), summary);
+        await File.WriteAllTextAsync(Path.Combine(Flare.Tests.Support.Artifacts.Folder(), "profiling-left-out-points.txt"), summary);
         Assert.True(ttftMape <= 0.10, summary);
         Assert.True(tpotMape <= 0.10, summary);
         Assert.True(e2eMape <= 0.10, summary);

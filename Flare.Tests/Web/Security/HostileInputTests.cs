@@ -63,9 +63,7 @@ public sealed class HostileInputTests
 
         // In the test's output, and as a file beside the screenshots, since a passing test's output is not printed.
         TestContext.Current.TestOutputHelper?.Write(summary.ToString());
-        var artifacts = Path.Combine(Artifacts.RepositoryRoot(), "artifacts");
-        Directory.CreateDirectory(artifacts);
-        await File.WriteAllTextAsync(Path.Combine(artifacts, "hostile-input.txt"), summary.ToString(), Ct);
+        await File.WriteAllTextAsync(Path.Combine(Artifacts.Folder(), "hostile-input.txt"), summary.ToString(), Ct);
 
         Assert.True(corpus.Count >= 200, $"only {corpus.Count} cases");
         Assert.True(failures.Count == 0, string.Join("\n", failures.Concat(errors.Entries)));
