@@ -23,9 +23,16 @@ public abstract class BrowserTest(bool demo, params string[] flareArgs) : IAsync
 
     public async ValueTask DisposeAsync()
     {
-        await Browser.DisposeAsync();
-        await Server.DisposeAsync();
-        _dir.Dispose();
-        GC.SuppressFinalize(this);
+        try
+        {
+            await Browser.DisposeAsync();
+            await Server.DisposeAsync();
+        }
+        finally
+        {
+            // Also when the host failed to stop: the folder goes, and on PostgreSQL the test's database with it.
+            _dir.Dispose();
+            GC.SuppressFinalize(this);
+        }
     }
 }
