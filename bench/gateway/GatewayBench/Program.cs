@@ -246,17 +246,7 @@ static async Task RegisterAsync(string flare, string upstreamV1, string key, str
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminToken);
     }
 
-    var model = await http.PostAsJsonAsync("api/models", new
-    {
-        name = "bench",
-        family = "bench",
-        parameterCountBillions = 8,
-        contextLength = 8192,
-        inputPricePerMTokUsd = 0.1,
-        outputPricePerMTokUsd = 0.2,
-    });
-    model.EnsureSuccessStatusCode();
-    var modelId = JsonDocument.Parse(await model.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetInt32();
+    var modelId = await ScaleOut.CreateBenchModelAsync(http);
     var deployment = await http.PostAsJsonAsync("api/deployments", new
     {
         name = "fast-upstream",

@@ -136,11 +136,9 @@ internal static class ScaleOut
         return 0;
     }
 
-    /// <summary>Registers model "bench" with a deployment per emulator backend through <paramref name="flare"/>'s /api.</summary>
-    private static async Task RegisterAsync(string flare, string adminToken, string emulator, List<string> backends)
+    /// <summary>Registers model "bench" (8B, $0.1/$0.2 per M tokens) through <paramref name="http"/>'s /api; returns its id.</summary>
+    internal static async Task<int> CreateBenchModelAsync(HttpClient http)
     {
-        using var http = new HttpClient { BaseAddress = new Uri(flare + "/"), Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminToken);
         var model = await http.PostAsJsonAsync("api/models", new
         {
             name = "bench",
@@ -151,7 +149,15 @@ internal static class ScaleOut
             outputPricePerMTokUsd = 0.2,
         });
         model.EnsureSuccessStatusCode();
-        var modelId = JsonDocument.Parse(await model.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetInt32();
+        return JsonDocument.Parse(await model.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetInt32();
+    }
+
+    /// <summary>Registers model "bench" with a deployment per emulator backend through <paramref name="flare"/>'s /api.</summary>
+    private static async Task RegisterAsync(string flare, string adminToken, string emulator, List<string> backends)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(flare + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminToken);
+        var modelId = await CreateBenchModelAsync(http);
         foreach (var backend in backends)
         {
             var deployment = await http.PostAsJsonAsync("api/deployments", new
