@@ -14,7 +14,8 @@ namespace Flare.Tests.Web.Browser;
 /// split and the predicted-vs-observed panel follow the plan, explain a request, apply another point, roll back.
 /// </summary>
 [Collection(nameof(HostCollection))]
-public sealed class ControlRoomBrowserTests() : BrowserTest(demo: true, "--Flare:HostEmulator=true", "--Flare:EmulatorTimeScale=20", $"--Flare:BootstrapApiKey={ClientKey}")
+public sealed class ControlRoomBrowserTests() : BrowserTest(demo: true, "--Flare:HostEmulator=true",
+    $"--Flare:EmulatorBaseUrl=http://127.0.0.1:{FlareProcess.FreePort()}", "--Flare:EmulatorTimeScale=20", $"--Flare:BootstrapApiKey={ClientKey}")
 {
     private const string ClientKey = "sk-flare-control-room-test-0123456789";
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Flare.Data;
 using Flare.Data.Registry;
 using Flare.Routing.Registry;
@@ -24,7 +23,7 @@ public sealed class DemoFleetEndToEndTests
         var dir = new TempDirectory();
         var server = new FlareServer(dir.Path, demo: true,
             "--Flare:HostEmulator=true",
-            $"--Flare:EmulatorBaseUrl=http://127.0.0.1:{FreePort()}",
+            $"--Flare:EmulatorBaseUrl=http://127.0.0.1:{FlareProcess.FreePort()}",
             "--Flare:EmulatorTimeScale=50",
             $"--Flare:DemoTrafficPerSecond={trafficPerSecond}",
             $"--Flare:BootstrapApiKey={Key}");
@@ -120,12 +119,5 @@ public sealed class DemoFleetEndToEndTests
     {
         await Task.Delay(50, Ct);
         return true;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
