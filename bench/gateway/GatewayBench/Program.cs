@@ -247,21 +247,7 @@ static async Task RegisterAsync(string flare, string upstreamV1, string key, str
     }
 
     var modelId = await ScaleOut.CreateBenchModelAsync(http);
-    var deployment = await http.PostAsJsonAsync("api/deployments", new
-    {
-        name = "fast-upstream",
-        modelId,
-        kind = "Api",
-        baseUrl = upstreamV1,
-        servedModelName = "bench-served",
-        gpuCount = 0,
-        tensorParallel = 1,
-        maxConcurrency = 100_000,
-    });
-    if (!deployment.IsSuccessStatusCode)
-    {
-        throw new InvalidOperationException($"POST /api/deployments: {(int)deployment.StatusCode} {await deployment.Content.ReadAsStringAsync()}");
-    }
+    await ScaleOut.CreateBenchDeploymentAsync(http, modelId, "fast-upstream", upstreamV1);
 
     var deadline = Stopwatch.GetTimestamp() + 20 * Stopwatch.Frequency;
     using var probe = new Target("probe", flare + "/v1", 0, key);

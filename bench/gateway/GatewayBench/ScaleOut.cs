@@ -160,21 +160,27 @@ internal static class ScaleOut
         var modelId = await CreateBenchModelAsync(http);
         foreach (var backend in backends)
         {
-            var deployment = await http.PostAsJsonAsync("api/deployments", new
-            {
-                name = $"emulated-{backend}",
-                modelId,
-                kind = "Api",
-                baseUrl = $"{emulator}/{backend}/v1",
-                servedModelName = "bench-served",
-                gpuCount = 0,
-                tensorParallel = 1,
-                maxConcurrency = 100_000,
-            });
-            if (!deployment.IsSuccessStatusCode)
-            {
-                throw new InvalidOperationException($"POST /api/deployments: {(int)deployment.StatusCode} {await deployment.Content.ReadAsStringAsync()}");
-            }
+            await CreateBenchDeploymentAsync(http, modelId, $"emulated-{backend}", $"{emulator}/{backend}/v1");
+        }
+    }
+
+    /// <summary>Registers an API deployment of the bench model at <paramref name="baseUrl"/>, with room for any load.</summary>
+    internal static async Task CreateBenchDeploymentAsync(HttpClient http, int modelId, string name, string baseUrl)
+    {
+        var deployment = await http.PostAsJsonAsync("api/deployments", new
+        {
+            name,
+            modelId,
+            kind = "Api",
+            baseUrl,
+            servedModelName = "bench-served",
+            gpuCount = 0,
+            tensorParallel = 1,
+            maxConcurrency = 100_000,
+        });
+        if (!deployment.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"POST /api/deployments: {(int)deployment.StatusCode} {await deployment.Content.ReadAsStringAsync()}");
         }
     }
 
