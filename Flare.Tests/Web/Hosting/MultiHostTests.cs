@@ -317,12 +317,7 @@ public sealed class MultiHostTests
         await using var db = PostgresTestDatabase.Create();
         await using var backend = await SwitchableBackend.StartAsync();
         await using var hosts = await TwoHosts.StartAsync(db, "--Flare:Gateway:FailuresToEject=1", "--Flare:Gateway:EjectSeconds=0.5");
-        var (a, b) = (hosts.A, hosts.B);
-        var deployment = await a.AddDeploymentAsync("flaky", "flaky@backend", baseUrl: backend.BaseUrl);
-        var (prober, other) = await ProbingAndOtherAsync(a.Flare, b);
-        var proberClient = prober == a.Flare ? a.Client : hosts.ClientB;
-        var otherClient = prober == a.Flare ? hosts.ClientB : a.Client;
-        await WaitUntilRoutedAsync(other, deployment.Id);
+        var (deployment, prober, other, proberClient, otherClient) = await FlakyDeploymentAsync(hosts, backend);
 
         backend.Down = true;
         Assert.True((int)(await otherClient.PostAsJsonAsync("/v1/chat/completions", Chat("flaky"), Ct)).StatusCode >= 500);
@@ -365,11 +360,7 @@ public sealed class MultiHostTests
         await using var db = PostgresTestDatabase.Create();
         await using var backend = await SwitchableBackend.StartAsync();
         await using var hosts = await TwoHosts.StartAsync(db, "--Flare:Gateway:FailuresToEject=1", "--Flare:Gateway:EjectSeconds=0.5");
-        var (a, b) = (hosts.A, hosts.B);
-        var deployment = await a.AddDeploymentAsync("flaky", "flaky@backend", baseUrl: backend.BaseUrl);
-        var (prober, other) = await ProbingAndOtherAsync(a.Flare, b);
-        var otherClient = prober == a.Flare ? hosts.ClientB : a.Client;
-        await WaitUntilRoutedAsync(other, deployment.Id);
+        var (deployment, prober, other, _, otherClient) = await FlakyDeploymentAsync(hosts, backend);
         var leadership = other.Services.GetRequiredService<IProbeLeadership>();
 
         var watch = Stopwatch.StartNew();
@@ -460,6 +451,20 @@ public sealed class MultiHostTests
 
     private static Flare.Routing.Routing.DeploymentState State(FlareServer host, int deploymentId) =>
         host.Services.GetRequiredService<RoutingState>().State(deploymentId);
+
+    /// <summary>
+    /// Deployment "flaky" on <paramref name="backend"/>, added through host A and routed on both; the host that probes and
+    /// the one that does not, each with its /v1 client.
+    /// </summary>
+    private static async Task<(Flare.Data.Registry.DeploymentView Deployment, FlareServer Prober, FlareServer Other, HttpClient ProberClient, HttpClient OtherClient)>
+        FlakyDeploymentAsync(TwoHosts hosts, SwitchableBackend backend)
+    {
+        var deployment = await hosts.A.AddDeploymentAsync("flaky", "flaky@backend", baseUrl: backend.BaseUrl);
+        var (prober, other) = await ProbingAndOtherAsync(hosts.A.Flare, hosts.B);
+        var (proberClient, otherClient) = prober == hosts.A.Flare ? (hosts.A.Client, hosts.ClientB) : (hosts.ClientB, hosts.A.Client);
+        await WaitUntilRoutedAsync(other, deployment.Id);
+        return (deployment, prober, other, proberClient, otherClient);
+    }
 
     /// <summary>The host that probes and the one that does not, once one of them holds the lock (within 5 s of start).</summary>
     private static async Task<(FlareServer Prober, FlareServer Other)> ProbingAndOtherAsync(FlareServer a, FlareServer b)
